@@ -1,0 +1,55 @@
+/* What memstacks' BPF program and its frontend exchange. Included by both. */
+#ifndef MEMSTACKS_H
+#define MEMSTACKS_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+/* Which allocator entry point made an allocation: it names the leaf frame. */
+enum alloc_fn {
+	FN_MALLOC,
+	FN_CALLOC,
+	FN_REALLOC,
+	FN_REALLOCARRAY,
+	FN_POSIX_MEMALIGN,
+	FN_ALIGNED_ALLOC,
+	FN_MEMALIGN,
+	FN_VALLOC,
+	FN_PVALLOC,
+	FN_COUNT,
+};
+
+/*
+ * One user stack as captured at an allocator's entry. The kernel's frame-pointer
+ * walk starts from the caller's caller there (the callee has not pushed rbp
+ * yet), so the direct caller, the return address at [rsp], is kept beside it.
+ */
+struct stack_key {
+	__s32 stack_id;		/* negative: the stack could not be stored */
+	__u32 fn;		/* enum alloc_fn */
+	__u64 caller;		/* return address into the direct caller */
+};
+
+/* -a mode: what one stack requested in all. */
+struct stack_total {
+	__u64 bytes;
+	__u64 allocations;
+};
+
+/* Unfreed mode: one block allocated during tracing and not yet freed. */
+struct live_block {
+	__u64 bytes;
+	struct stack_key stack;
+};
+
+/* Losses counted by the BPF program, reported in the summary and JSON. */
+enum loss_kind {
+	LOSS_STACK,		/* stack map full or colliding: [Missed User Stack] */
+	LOSS_LIVE_BLOCKS,	/* live-block map full: an allocation not tracked */
+	LOSS_CALLS,		/* per-thread call map full: an allocation not seen */
+	LOSS_STACK_TOTALS,	/* -a stack-totals map full: an allocation not counted */
+	LOSS_KINDS,
+};
+
+#endif

@@ -1,0 +1,47 @@
+#include "proc_maps.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool map_entry__parse(char *line, struct map_entry *entry)
+{
+	char perms[5];
+	int path_start = 0;
+	size_t length;
+
+	/* start-end perms offset dev inode path; the path may hold spaces. */
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %*u %n", &entry->start,
+		   &entry->end, perms, &entry->file_offset, &path_start) != 4 || !path_start)
+		return false;
+	length = strlen(line);
+	if (length && line[length - 1] == '\n')
+		line[length - 1] = '\0';
+	entry->executable = perms[2] == 'x';
+	entry->path = line + path_start;
+	return true;
+}
+
+int proc_maps__foreach(pid_t pid, map_entry_fn fn, void *context)
+{
+	char maps_path[64];
+	struct map_entry entry;
+	char *line = NULL;
+	size_t capacity = 0;
+	int result = 0;
+	FILE *maps;
+
+	snprintf(maps_path, sizeof(maps_path), "/proc/%d/maps", (int)pid);
+	maps = fopen(maps_path, "re");
+	if (!maps)
+		return -errno;
+	while (!result && getline(&line, &capacity, maps) > 0) {
+		if (map_entry__parse(line, &entry))
+			result = fn(&entry, context);
+	}
+	free(line);
+	fclose(maps);
+	return result;
+}

@@ -1,0 +1,51 @@
+/*
+ * Values per call stack (bytes, pages), merged by function names and written
+ * as a text report, folded stacks or JSON. One writer for every tool.
+ */
+#ifndef STACK_REPORT_H
+#define STACK_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json_writer.h"
+
+struct stack_entry {
+	char **frames;		/* root first */
+	size_t depth;
+	uint64_t value;		/* in the report's unit */
+	uint64_t count;		/* events behind the value (allocations, faults) */
+};
+
+struct stack_report;
+
+/* `unit` names the value ("bytes", "pages"), `count_name` the count ("allocations"). */
+struct stack_report *stack_report__new(const char *unit, const char *count_name);
+void stack_report__free(struct stack_report *report);
+
+/*
+ * Adds value and count to the stack `frames` (root first), merging with an
+ * equal stack added before. Returns 0 or -ENOMEM.
+ */
+int stack_report__add(struct stack_report *report, const char *const frames[], size_t depth,
+		      uint64_t value, uint64_t count);
+
+/* Orders the stacks by value, largest first (then by frames, for stable output). */
+void stack_report__sort(struct stack_report *report);
+
+size_t stack_report__length(const struct stack_report *report);
+const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index);
+uint64_t stack_report__total_value(const struct stack_report *report);
+uint64_t stack_report__total_count(const struct stack_report *report);
+
+/* The `top` largest stacks, leaf first, as BCC's tools print them; 0 means all. */
+void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);
+
+/* One line per stack, "comm;root;...;leaf value": flamegraph.pl's input. */
+void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
+
+/* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N}, ...] */
+void stack_report__write_json(const struct stack_report *report, struct json_writer *writer);
+
+#endif

@@ -1,0 +1,74 @@
+#include "symbolizer.h"
+
+#include <bcc/bcc_syms.h>
+#include <bcc/libbpf.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct symbolizer {
+	void *cache;
+	pid_t pid;
+};
+
+struct symbolizer *symbolizer__new(pid_t pid)
+{
+	struct bcc_symbol_option options = {
+		.use_debug_file = 1,
+		.check_debug_file_crc = 1,
+		.lazy_symbolize = 1,
+		.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
+	};
+	struct symbolizer *symbolizer = calloc(1, sizeof(*symbolizer));
+
+	if (!symbolizer)
+		return NULL;
+	symbolizer->pid = pid;
+	symbolizer->cache = bcc_symcache_new(pid, &options);
+	if (!symbolizer->cache) {
+		free(symbolizer);
+		return NULL;
+	}
+	return symbolizer;
+}
+
+void symbolizer__free(struct symbolizer *symbolizer)
+{
+	if (!symbolizer)
+		return;
+	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
+	free(symbolizer);
+}
+
+void symbolizer__refresh(struct symbolizer *symbolizer)
+{
+	bcc_symcache_refresh(symbolizer->cache);
+}
+
+const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, char *name,
+			     size_t size)
+{
+	struct bcc_symbol symbol = {0};
+	const char *found;
+
+	if (bcc_symcache_resolve(symbolizer->cache, address, &symbol) != 0) {
+		snprintf(name, size, "%s", UNKNOWN_FRAME);
+		return name;
+	}
+	found = symbol.demangle_name ? symbol.demangle_name : symbol.name;
+	snprintf(name, size, "%s", found ? found : UNKNOWN_FRAME);
+	bcc_symbol_free_demangle_name(&symbol);
+	return name;
+}
+
+size_t stack_map__read(int map_fd, int stack_id, uint64_t addresses[MAX_STACK_DEPTH])
+{
+	size_t depth = 0;
+
+	if (stack_id < 0 || bpf_lookup_elem(map_fd, &stack_id, addresses) != 0)
+		return 0;
+	while (depth < MAX_STACK_DEPTH && addresses[depth])
+		depth++;
+	return depth;
+}

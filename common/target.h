@@ -1,0 +1,52 @@
+/*
+ * The traced process: an existing one (-p PID, -t TID) or a command started
+ * by the tool (-c), held at a gate until every probe is attached.
+ */
+#ifndef TARGET_H
+#define TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct target {
+	pid_t pid;
+	pid_t tid;		/* -t: the one thread traced, or 0 */
+	int pidfd;		/* readable once the process has exited */
+	bool spawned;		/* -c: our child */
+	bool released;		/* -c: the child has been let through the gate */
+	bool exited;
+	int wait_status;	/* -c: how the child ended */
+	int gate_fd;		/* -c: a byte written here lets the child exec */
+	int exec_error_fd;	/* -c: EOF once exec succeeded, else the errno */
+	char comm[64];
+	char exe_path[PATH_MAX];
+};
+
+/*
+ * Checks that `pid` (and `tid`, if non-zero) is a live user process other than
+ * ourselves and opens it. When `pid` is 0 the process is the one owning `tid`.
+ * Prints the reason and returns -errno on failure.
+ */
+int target__open(struct target *target, pid_t pid, pid_t tid);
+
+/*
+ * Forks `command` (split like a shell would, without expansions of commands)
+ * and leaves the child waiting at the gate. Prints the reason and returns
+ * -errno on failure.
+ */
+int target__spawn(struct target *target, const char *command);
+
+/* Lets a spawned child exec. Prints the reason and returns -errno if exec failed. */
+int target__release(struct target *target);
+
+/* True once the process has exited; reaps our child. */
+bool target__has_exited(struct target *target);
+
+/* The process's VmRSS in kB, or -1 once it is gone. */
+long target__rss_kb(const struct target *target);
+
+/* Closes the handles; an unreleased child is told to exit instead of exec. */
+void target__close(struct target *target);
+
+#endif

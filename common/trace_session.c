@@ -1,0 +1,99 @@
+#include "trace_session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signal_number)
+{
+	(void)signal_number;
+	interrupted = 1;
+}
+
+void trace_session__handle_signals(void)
+{
+	struct sigaction action;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	sigemptyset(&action.sa_mask);
+	/* No SA_RESTART: a signal must cut the wait short. */
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
+
+bool trace_session__interrupted(void)
+{
+	return interrupted;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+}
+
+void trace_session__start(struct trace_session *session, const struct target *target)
+{
+	memset(session, 0, sizeof(*session));
+	session->start_ns = now_ns();
+	session->rss_start_kb = target__rss_kb(target);
+	session->rss_end_kb = session->rss_start_kb;
+}
+
+/* How often the target's RSS is read: its last value before an exit is the end figure. */
+#define RSS_SAMPLE_MS 100
+
+void trace_session__wait(struct trace_session *session, struct target *target,
+			 uint64_t duration_s)
+{
+	uint64_t deadline_ns = session->start_ns + duration_s * 1000000000ULL;
+	struct pollfd exit_event = {.fd = target->pidfd, .events = POLLIN};
+	int timeout_ms;
+	long rss_kb;
+
+	session->end = TRACE_END_DURATION;
+	for (;;) {
+		rss_kb = target__rss_kb(target);
+		if (rss_kb >= 0)
+			session->rss_end_kb = rss_kb;
+		if (interrupted) {
+			session->end = TRACE_END_SIGNAL;
+			break;
+		}
+		if (target__has_exited(target)) {
+			session->end = TRACE_END_TARGET_EXIT;
+			break;
+		}
+		timeout_ms = RSS_SAMPLE_MS;
+		if (duration_s) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline_ns)
+				break;
+			if ((deadline_ns - now) / 1000000 < (uint64_t)timeout_ms)
+				timeout_ms = (deadline_ns - now) / 1000000 + 1;
+		}
+		if (poll(&exit_event, 1, timeout_ms) < 0 && errno != EINTR)
+			break;
+	}
+	session->duration_s = (now_ns() - session->start_ns) / 1e9;
+}
+
+const char *trace_session__end_reason(const struct trace_session *session)
+{
+	switch (session->end) {
+	case TRACE_END_SIGNAL:
+		return "interrupted";
+	case TRACE_END_TARGET_EXIT:
+		return "target exited";
+	default:
+		return "duration reached";
+	}
+}

@@ -1,0 +1,195 @@
+"""Runs the real tools against real target processes and checks what they leave behind.
+
+Nothing here mocks the kernel: every test loads BPF programs and attaches
+uprobes to a live process. Synchronisation is by signals and output lines
+("ready", "Tracing", "done"), never by sleeping.
+"""
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import unittest
+
+BUILD = os.environ.get("MEMSTACKS_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+TARGETS = os.path.join(BUILD, "tests")
+# Long enough for libbcc to compile a program on a loaded two-core machine.
+LINE_TIMEOUT_S = 60
+
+
+def tool_path(name):
+    path = os.path.join(BUILD, name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{path} is missing: build the project first")
+    return path
+
+
+def target_path(name):
+    path = os.path.join(TARGETS, name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{path} is missing: build the project first")
+    return path
+
+
+def read_line(stream, what, timeout_s=LINE_TIMEOUT_S):
+    """The next line of `stream`, failing (not hanging) if none comes."""
+    ready, _, _ = select.select([stream], [], [], timeout_s)
+    if not ready:
+        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    line = stream.readline()
+    if not line:
+        raise AssertionError(f"stream closed while waiting for {what}")
+    return line
+
+
+def read_until(stream, prefix, what):
+    """Lines of `stream` up to and including the first that starts with `prefix`."""
+    seen = []
+    while True:
+        line = read_line(stream, what)
+        seen.append(line)
+        if line.startswith(prefix):
+            return seen
+
+
+class WaitingTarget:
+    """A target started with --wait: it runs its work on SIGUSR1 and exits on the next."""
+
+    def __init__(self, name, *args):
+        self.process = subprocess.Popen([target_path(name), "--wait", *args],
+                                        stdout=subprocess.PIPE, text=True)
+        line = read_line(self.process.stdout, "the target's ready line")
+        match = re.match(r"ready (\d+)", line)
+        if not match:
+            raise AssertionError(f"unexpected first line from target: {line!r}")
+        self.pid = int(match.group(1))
+
+    def run_work(self):
+        self.process.send_signal(signal.SIGUSR1)
+        read_until(self.process.stdout, "done", "the target to finish its work")
+
+    def finish(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+        return self.process.wait(timeout=LINE_TIMEOUT_S)
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class Run:
+    """One finished run of a tool."""
+
+    def __init__(self, returncode, stdout, stderr, json_report):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json = json_report
+
+    def __repr__(self):
+        return f"<exit {self.returncode}\nstderr:\n{self.stderr}\nstdout:\n{self.stdout[:3000]}>"
+
+
+def start_tool(tool, args, json_file=None):
+    command = [tool_path(tool), *args]
+    if json_file:
+        command += ["--json", json_file]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_tracing(process):
+    """Stderr lines up to the "Tracing" line that says every probe is attached."""
+    try:
+        return read_until(process.stderr, "Tracing", "the Tracing line")
+    except AssertionError:
+        process.kill()
+        out, err = process.communicate()
+        raise AssertionError(f"no Tracing line; stdout: {out!r} stderr: {err!r}")
+
+
+def finish_tool(process, head_lines, json_file):
+    out, err = process.communicate(timeout=LINE_TIMEOUT_S)
+    report = None
+    if json_file and os.path.exists(json_file) and os.path.getsize(json_file):
+        with open(json_file) as f:
+            report = json.load(f)
+    return Run(process.returncode, out, "".join(head_lines) + err, report)
+
+
+def trace_waiting_target(tool, target, args, end="interrupt"):
+    """Attaches to `target`, lets it work, then ends the trace by SIGINT or by the target's exit."""
+    with tempfile.TemporaryDirectory() as directory:
+        json_file = os.path.join(directory, "report.json")
+        process = start_tool(tool, ["-p", str(target.pid), *args], json_file)
+        head = wait_for_tracing(process)
+        target.run_work()
+        if end == "interrupt":
+            process.send_signal(signal.SIGINT)
+        else:
+            target.finish()
+        return finish_tool(process, head, json_file)
+
+
+def run_command(tool, args):
+    """Runs the tool to completion (-c targets, bad input)."""
+    with tempfile.TemporaryDirectory() as directory:
+        json_file = os.path.join(directory, "report.json")
+        process = start_tool(tool, args, json_file)
+        return finish_tool(process, [], json_file)
+
+
+def text_mapping_differences(pid, path_fragment):
+    """Bytes of an executable mapping of `pid` that differ from its file: a
+    breakpoint (0xcc) left by a uprobe would show here."""
+    differences = 0
+    with open(f"/proc/{pid}/maps") as maps:
+        mappings = [line.split() for line in maps]
+    with open(f"/proc/{pid}/mem", "rb") as memory:
+        for fields in mappings:
+            if len(fields) < 6 or "x" not in fields[1] or path_fragment not in fields[5]:
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            offset = int(fields[2], 16)
+            memory.seek(start)
+            in_memory = memory.read(end - start)
+            with open(f"/proc/{pid}/root{fields[5]}", "rb") as f:
+                f.seek(offset)
+                on_disk = f.read(end - start)
+            differences += sum(1 for a, b in zip(in_memory, on_disk) if a != b)
+    return differences
+
+
+OUR_PROGRAMS = [f"{fn}_entry" for fn in ("malloc", "calloc", "realloc", "reallocarray",
+                                          "posix_memalign", "aligned_alloc", "memalign",
+                                          "valloc", "pvalloc", "free")]
+OUR_PROGRAMS += ["alloc_return", "stop_at_loader_event"]
+
+
+def our_leftovers():
+    """Anything of ours still in the kernel: named uprobe events, BPF programs."""
+    leftovers = []
+    try:
+        with open("/sys/kernel/tracing/uprobe_events") as events:
+            leftovers += [line.strip() for line in events if "stacks_" in line]
+    except FileNotFoundError:
+        pass
+    programs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True, check=True)
+    # BPF keeps the first 15 characters of a program's name.
+    names = [name[:15] for name in OUR_PROGRAMS]
+    ours = [name for name in re.findall(r"name (\S+)", programs.stdout) if name in names]
+    leftovers += [f"BPF program {name}" for name in ours]
+    return leftovers
+
+
+class ToolTestCase(unittest.TestCase):
+    """Checks after every test that nothing of ours stayed attached."""
+
+    def tearDown(self):
+        self.assertEqual(our_leftovers(), [], "probes or programs left behind")
+
+    def assertRunOk(self, run):
+        self.assertEqual(run.returncode, 0, run)

@@ -1,0 +1,146 @@
+"""memstacks on glibc against targets whose allocations are known exactly."""
+import os
+import re
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ground_truth  # noqa: E402
+from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
+                     text_mapping_differences, trace_waiting_target)
+
+
+class GroundTruthMixin:
+    def assertSitesExact(self, run, expected):
+        self.assertEqual(run.returncode, 0, run)
+        self.assertIsNotNone(run.json, run)
+        self.assertEqual(ground_truth.per_site(run.json), expected)
+        for stack in run.json["stacks"]:
+            frames = stack["frames"]
+            if len(frames) >= 2 and frames[-2] in ground_truth.SITES:
+                callers = ground_truth.CALLERS.get(frames[-2], ground_truth.DEFAULT_CALLERS)
+                self.assertEqual(frames[-2 - len(callers):-2], callers, frames)
+            for frame in frames:
+                self.assertNotRegex(frame, r"\+0x|\.so", "frames are function names only")
+
+
+class UnderPid(GroundTruthMixin, ToolTestCase):
+    """-p: attach to a running process that waits for a signal."""
+
+    def trace(self, *args, end="interrupt"):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = trace_waiting_target("memstacks", target, list(args), end)
+            if end == "interrupt":
+                self.assertEqual(text_mapping_differences(target.pid, "libc"), 0,
+                                 "a breakpoint stayed in the target's libc")
+            self.assertEqual(target.finish(), 0, "the target must finish normally")
+        finally:
+            target.kill()
+        return run
+
+    def test_unfreed(self):
+        run = self.trace()
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertEqual(run.json["mode"], "unfreed")
+        self.assertEqual(run.json["end"], "interrupted")
+
+    def test_all(self):
+        run = self.trace("-a")
+        self.assertSitesExact(run, ground_truth.ALL)
+        self.assertEqual(run.json["mode"], "all")
+
+    def test_report_written_when_target_exits(self):
+        run = self.trace(end="target exit")
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertEqual(run.json["end"], "target exited")
+
+    def test_one_thread(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = trace_waiting_target("memstacks", target, ["-t", str(target.pid)])
+        finally:
+            target.kill()
+        expected = {site: figures for site, figures in ground_truth.UNFREED.items()
+                    if site[0] != "thread_leak"}
+        self.assertSitesExact(run, expected)
+
+    def test_duration_ends_the_trace(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = run_command("memstacks", ["-p", str(target.pid), "1"])
+        finally:
+            target.kill()
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(run.json["end"], "duration reached")
+        self.assertGreaterEqual(run.json["duration_s"], 1.0)
+        self.assertEqual(run.json["total_bytes"], 0)
+
+
+def tool_output(run):
+    """stdout without the lines the -c command itself prints ("ready PID", "done")."""
+    return "".join(line for line in run.stdout.splitlines(keepends=True)
+                   if not re.fullmatch(r"(ready \d+|done)\n", line))
+
+
+class UnderCommand(GroundTruthMixin, ToolTestCase):
+    """-c: start the command and trace it from its first allocation."""
+
+    def test_unfreed(self):
+        run = run_command("memstacks", ["-c", target_path("ground_truth")])
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertEqual(run.json["end"], "target exited")
+        # Traced from its first allocation: stdio's buffer, made by the first printf.
+        self.assertIn("_IO_file_doallocate", run.stdout)
+
+    def test_all(self):
+        run = run_command("memstacks", ["-a", "-c", target_path("ground_truth")])
+        self.assertSitesExact(run, ground_truth.ALL)
+
+    def test_json_schema(self):
+        run = run_command("memstacks", ["-c", target_path("ground_truth")])
+        report = run.json
+        for field, kind in [("tool", str), ("mode", str), ("pid", int), ("duration_s", float),
+                            ("total_bytes", int), ("total_allocations", int),
+                            ("rss_start_kb", int), ("rss_end_kb", int), ("lost_events", int),
+                            ("stacks", list)]:
+            self.assertIsInstance(report[field], kind, field)
+        self.assertEqual(report["tool"], "memstacks")
+        self.assertEqual(report["lost_events"], 0)
+        self.assertEqual(report["total_bytes"], sum(s["bytes"] for s in report["stacks"]))
+        self.assertEqual(report["total_allocations"],
+                         sum(s["allocations"] for s in report["stacks"]))
+
+    def test_folded(self):
+        run = run_command("memstacks", ["-f", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        lines = tool_output(run).splitlines()
+        self.assertTrue(lines)
+        stacks = {}
+        for line in lines:
+            match = re.fullmatch(r"([^ ;][^;]*(?:;[^;]+)+) (\d+)", line)
+            self.assertIsNotNone(match, f"not a folded line: {line!r}")
+            stacks[match.group(1)] = int(match.group(2))
+        leak_malloc = [value for stack, value in stacks.items()
+                       if stack.startswith("ground_truth;")
+                       and stack.endswith(";main;run_sites;leak_malloc;malloc")]
+        self.assertEqual(leak_malloc, [10000])
+        self.assertEqual(run.json["total_bytes"], sum(stacks.values()))
+        self.assertNotIn("Tracing", run.stdout, "the banner goes to stderr")
+
+    def test_text_report_and_summary(self):
+        run = run_command("memstacks", ["-T", "3", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        self.assertRegex(tool_output(run), r"^Top 3 of \d+ stacks with unfreed allocations:\n")
+        self.assertEqual(len(re.findall(r"bytes in \d+ allocations from stack", run.stdout)), 3)
+        self.assertIn("\t40000 bytes in 20 allocations from stack\n\t\tmalloc\n\t\tthread_leak\n",
+                      run.stdout)
+        summary = re.search(r"memstacks: (\d+) bytes unfreed in (\d+) allocations", run.stderr)
+        self.assertIsNotNone(summary, run.stderr)
+        self.assertEqual(int(summary.group(1)), run.json["total_bytes"])
+        self.assertRegex(run.stderr, r"RSS \d+ kB -> \d+ kB \([+-]\d+ kB\)")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,187 @@
+#include "memstacks_report.h"
+
+#include <bcc/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "growable_array.h"
+
+/* A frame name longer than this is cut: C++ names can be kilobytes. */
+#define FRAME_NAME_SIZE 512
+
+void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program)
+{
+	int fd = bpf_program__map_fd(program, "losses");
+	int kind;
+
+	memset(losses, 0, sizeof(*losses));
+	for (kind = 0; kind < LOSS_KINDS; kind++) {
+		if (fd >= 0 && bpf_lookup_elem(fd, &kind, &losses->counts[kind]) == 0)
+			losses->total += losses->counts[kind];
+	}
+}
+
+/* One stack's figures before symbolisation. */
+struct keyed_total {
+	struct stack_key key;
+	struct stack_total total;
+};
+
+struct keyed_totals {
+	struct keyed_total *items;
+	size_t count;
+	size_t capacity;
+};
+
+static int keyed_totals__append(struct keyed_totals *totals, const struct stack_key *key,
+				uint64_t bytes, uint64_t allocations)
+{
+	struct keyed_total *item;
+
+	if (growable_array__reserve(&totals->items, &totals->capacity, totals->count,
+				    sizeof(*item)))
+		return -ENOMEM;
+	item = &totals->items[totals->count++];
+	item->key = *key;
+	item->total.bytes = bytes;
+	item->total.allocations = allocations;
+	return 0;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+	const struct stack_key *left = &((const struct keyed_total *)a)->key;
+	const struct stack_key *right = &((const struct keyed_total *)b)->key;
+
+	if (left->stack_id != right->stack_id)
+		return left->stack_id < right->stack_id ? -1 : 1;
+	if (left->fn != right->fn)
+		return left->fn < right->fn ? -1 : 1;
+	return (left->caller > right->caller) - (left->caller < right->caller);
+}
+
+/* Sums equal keys in place: a million blocks become one entry per stack. */
+static void keyed_totals__merge(struct keyed_totals *totals)
+{
+	size_t read, write = 0;
+
+	qsort(totals->items, totals->count, sizeof(*totals->items), compare_keys);
+	for (read = 0; read < totals->count; read++) {
+		if (write && !compare_keys(&totals->items[write - 1], &totals->items[read])) {
+			totals->items[write - 1].total.bytes += totals->items[read].total.bytes;
+			totals->items[write - 1].total.allocations +=
+				totals->items[read].total.allocations;
+		} else {
+			totals->items[write++] = totals->items[read];
+		}
+	}
+	totals->count = write;
+}
+
+static int read_live_blocks(struct keyed_totals *totals, int fd)
+{
+	uint64_t address, next;
+	struct live_block block;
+	void *previous = NULL;
+	int err;
+
+	while (bpf_get_next_key(fd, previous, &next) == 0) {
+		address = next;
+		previous = &address;
+		if (bpf_lookup_elem(fd, &address, &block))
+			continue;	/* freed while we read */
+		err = keyed_totals__append(totals, &block.stack, block.bytes, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_stack_totals(struct keyed_totals *totals, int fd,
+			     const struct allocator_sites *sites)
+{
+	struct stack_key key, next;
+	struct stack_total total;
+	void *previous = NULL;
+	int err;
+
+	while (bpf_get_next_key(fd, previous, &next) == 0) {
+		key = next;
+		previous = &key;
+		/* Called from inside an allocator function: counted by that one. */
+		if (allocator_sites__contains(sites, key.caller))
+			continue;
+		if (bpf_lookup_elem(fd, &key, &total))
+			continue;
+		err = keyed_totals__append(totals, &key, total.bytes, total.allocations);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Root-first frame names for one captured stack. The stack map holds the
+ * probed function's address, then the walk from the caller's caller; the
+ * direct caller comes from [rsp] unless the kernel already added it (it does
+ * when the probed instruction is `push %rbp`).
+ */
+static size_t name_frames(const struct stack_key *key, int stack_map_fd,
+			  struct symbolizer *symbolizer,
+			  char names[][FRAME_NAME_SIZE], const char *frames[])
+{
+	uint64_t addresses[MAX_STACK_DEPTH + 1];
+	size_t depth, count = 0, i;
+
+	depth = stack_map__read(stack_map_fd, key->stack_id, addresses);
+	/* Above the leaf: the caller, then the rest of the walk. */
+	if (depth >= 2 && addresses[1] == key->caller)
+		memmove(addresses, addresses + 1, (depth - 1) * sizeof(*addresses));
+	else if (depth >= 1)
+		addresses[0] = key->caller;
+	else
+		addresses[depth++] = key->caller;
+
+	for (i = depth; i-- > 0;)
+		frames[count++] = symbolizer__name(symbolizer, addresses[i], names[i],
+						   FRAME_NAME_SIZE);
+	if (key->stack_id < 0) {
+		/* Only the caller is known: say that the rest is missing. */
+		memmove(frames + 1, frames, count * sizeof(*frames));
+		frames[0] = MISSED_STACK_FRAME;
+		count++;
+	}
+	frames[count++] = alloc_fn_name(key->fn);
+	return count;
+}
+
+int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
+			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
+			      bool all_mode)
+{
+	static char names[MAX_STACK_DEPTH + 1][FRAME_NAME_SIZE];
+	const char *frames[MAX_STACK_DEPTH + 3];
+	int stack_map_fd = bpf_program__map_fd(program, "stack_traces");
+	struct keyed_totals totals = {0};
+	size_t i, depth;
+	int err;
+
+	if (all_mode)
+		err = read_stack_totals(&totals, bpf_program__map_fd(program, "stack_totals"),
+					sites);
+	else
+		err = read_live_blocks(&totals, bpf_program__map_fd(program, "live_blocks"));
+	if (err)
+		goto out;
+	keyed_totals__merge(&totals);
+	for (i = 0; i < totals.count && !err; i++) {
+		depth = name_frames(&totals.items[i].key, stack_map_fd, symbolizer, names, frames);
+		err = stack_report__add(report, frames, depth, totals.items[i].total.bytes,
+					totals.items[i].total.allocations);
+	}
+	stack_report__sort(report);
+out:
+	free(totals.items);
+	return err;
+}

@@ -1,0 +1,31 @@
+/* memstacks' BPF maps read back into a stack report, after tracing. */
+#ifndef MEMSTACKS_REPORT_H
+#define MEMSTACKS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "allocators.h"
+#include "bpf_program.h"
+#include "memstacks.h"
+#include "stack_report.h"
+#include "symbolizer.h"
+
+/* Losses counted by the BPF program, indexed by enum loss_kind. */
+struct memstacks_losses {
+	uint64_t counts[LOSS_KINDS];
+	uint64_t total;
+};
+
+void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program);
+
+/*
+ * Fills `report` from the program's maps: the live blocks in unfreed mode, the
+ * stack totals in -a mode (dropping calls made from inside `sites`, which are
+ * counted by the function the program called). Returns 0 or -errno.
+ */
+int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
+			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
+			      bool all_mode);
+
+#endif
