@@ -65,12 +65,17 @@ class WaitingTarget:
         if not match:
             raise AssertionError(f"unexpected first line from target: {line!r}")
         self.pid = int(match.group(1))
+        self.worked = False
 
     def run_work(self):
         self.process.send_signal(signal.SIGUSR1)
         read_until(self.process.stdout, "done", "the target to finish its work")
+        self.worked = True
 
     def finish(self):
+        """Lets the target run to its end (its work first, if not done yet); its exit code."""
+        if not self.worked:
+            self.run_work()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGUSR1)
         return self.process.wait(timeout=LINE_TIMEOUT_S)
@@ -134,12 +139,13 @@ def trace_waiting_target(tool, target, args, end="interrupt"):
         return finish_tool(process, head, json_file)
 
 
-def run_command(tool, args):
-    """Runs the tool to completion (-c targets, bad input)."""
+def run_command(tool, args, json_report=True):
+    """Runs the tool to completion (-c targets, bad input), with --json unless told not to."""
     with tempfile.TemporaryDirectory() as directory:
-        json_file = os.path.join(directory, "report.json")
+        json_file = os.path.join(directory, "report.json") if json_report else None
         process = start_tool(tool, args, json_file)
         return finish_tool(process, [], json_file)
+
 
 
 def text_mapping_differences(pid, path_fragment):

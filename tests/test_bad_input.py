@@ -1,0 +1,180 @@
+"""Bad input: one line naming the problem and the fix, the right exit code, nothing left attached."""
+import os
+import signal
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
+                     tool_path)
+
+USAGE, RUNTIME = 2, 1
+
+
+def run_command_plain(args):
+    """The tool with exactly these arguments (no --json added)."""
+    return run_command("memstacks", args, json_report=False)
+
+
+def a_kernel_thread():
+    """kthreadd, or failing that any task flagged PF_KTHREAD."""
+    for pid in ["2"] + sorted(os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                flags = int(f.read().rsplit(")", 1)[1].split()[6])
+        except (OSError, ValueError, IndexError):
+            continue
+        if flags & 0x00200000:
+            return int(pid)
+    raise AssertionError("no kernel thread visible in /proc")
+
+
+class BadInput(ToolTestCase):
+    def assertOneLineError(self, run, exit_code, *words):
+        self.assertEqual(run.returncode, exit_code, run)
+        lines = run.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line on stderr: {run.stderr!r}")
+        self.assertTrue(lines[0].startswith("memstacks: "), lines[0])
+        for word in words:
+            self.assertIn(word, lines[0])
+        self.assertEqual(run.stdout, "", "errors go to stderr")
+
+    def test_unknown_option(self):
+        self.assertOneLineError(run_command_plain(["--frobnicate", "-p", "1"]), USAGE,
+                                "unknown option '--frobnicate'", "--help")
+
+    def test_option_without_value(self):
+        self.assertOneLineError(run_command_plain(["-p"]), USAGE, "needs a value")
+
+    def test_duration_not_a_number(self):
+        for duration in ["ten", "5s", "0", "1.5", "", "99999999999"]:
+            with self.subTest(duration=duration):
+                self.assertOneLineError(run_command_plain(["-p", "1", duration]), USAGE,
+                                        "invalid duration", "whole number of seconds")
+
+    def test_negative_duration_is_not_an_option(self):
+        self.assertOneLineError(run_command_plain(["-p", "1", "-1"]), USAGE, "unknown option '-1'")
+
+    def test_bad_numbers(self):
+        for args, words in [(["-p", "abc"], "invalid PID"), (["-p", "-5"], "invalid PID"),
+                            (["-p", "1", "-T", "x"], "invalid --top"),
+                            (["-p", "1", "--stack-storage-size", "0"], "--stack-storage-size"),
+                            (["-p", "1", "--live-blocks", "1e6"], "--live-blocks"),
+                            (["-t", "12x"], "invalid TID")]:
+            with self.subTest(args=args):
+                self.assertOneLineError(run_command_plain(args), USAGE, words)
+
+    def test_no_target_or_two_targets(self):
+        self.assertOneLineError(run_command_plain([]), USAGE, "no target")
+        self.assertOneLineError(run_command_plain(["-p", "1", "-c", "true"]), USAGE,
+                                "cannot be combined")
+
+    def test_nonexistent_pid(self):
+        with open("/proc/sys/kernel/pid_max") as f:
+            never_a_pid = int(f.read())
+        self.assertOneLineError(run_command_plain(["-p", str(never_a_pid)]), RUNTIME,
+                                "no such process", "ps")
+
+    def test_exited_pid(self):
+        child = subprocess.Popen(["true"])
+        # Wait for the exit without reaping: the PID stays a zombie.
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+        try:
+            self.assertOneLineError(run_command_plain(["-p", str(child.pid)]), RUNTIME,
+                                    "zombie")
+        finally:
+            child.wait()
+        self.assertOneLineError(run_command_plain(["-p", str(child.pid)]), RUNTIME,
+                                "no such process")
+
+    def test_kernel_thread(self):
+        self.assertOneLineError(run_command_plain(["-p", str(a_kernel_thread())]), RUNTIME,
+                                "kernel thread")
+
+    def test_itself(self):
+        # The only way to name the tool's own PID is from inside: a shell that execs it.
+        run = subprocess.run(["sh", "-c", f'exec {tool_path("memstacks")} -p $$'],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, RUNTIME, run.stderr)
+        self.assertIn("memstacks itself", run.stderr)
+
+    def test_thread_of_another_process(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = run_command_plain(["-p", str(target.pid), "-t", str(os.getpid())])
+        finally:
+            target.kill()
+        self.assertOneLineError(run, RUNTIME, "not a thread of PID")
+
+    def test_not_root(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  "--inh-caps=-all", tool_path("memstacks"), "-p",
+                                  str(target.pid)], capture_output=True, text=True)
+        finally:
+            target.kill()
+        self.assertEqual(run.returncode, RUNTIME, run.stderr)
+        self.assertRegex(run.stderr, r"^memstacks: .*permission denied \(run as root")
+
+    def test_missing_kernel_headers(self):
+        # In a private mount namespace, hide /lib/modules behind an empty directory.
+        script = ('mount -t tmpfs none /lib/modules && exec "$0" "$@"')
+        run = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                              script, tool_path("memstacks"), "-c", "true"],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, RUNTIME, run.stderr)
+        self.assertRegex(run.stderr, r"^memstacks: cannot compile the BPF program: no kernel headers"
+                                     r" at /lib/modules/.*/build \(install linux-headers-")
+
+    def test_no_allocator_symbols(self):
+        target = WaitingTarget("ground_truth_static_stripped")
+        try:
+            run = run_command_plain(["-p", str(target.pid)])
+            self.assertOneLineError(run, RUNTIME, "no allocator functions",
+                                    "statically linked without symbols")
+            self.assertEqual(target.finish(), 0)
+        finally:
+            target.kill()
+
+    def test_object_not_mapped(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            run = run_command_plain(["-p", str(target.pid), "-O", "libjemalloc.so.2"])
+        finally:
+            target.kill()
+        self.assertOneLineError(run, RUNTIME, "libjemalloc.so.2", "-O")
+
+    def test_command_not_found(self):
+        self.assertOneLineError(run_command_plain(["-c", "no-such-command-here --x"]),
+                                RUNTIME, "no-such-command-here", "full path")
+
+    def test_unwritable_json(self):
+        run = run_command_plain(["-c", target_path("ground_truth"), "--json",
+                                        "/nonexistent-dir/out.json"])
+        self.assertEqual(run.returncode, RUNTIME, run)
+        self.assertIn("cannot write /nonexistent-dir/out.json", run.stderr)
+
+
+class Interrupted(ToolTestCase):
+    def test_sigterm_ends_the_trace_with_a_report(self):
+        target = WaitingTarget("ground_truth")
+        try:
+            process = subprocess.Popen([tool_path("memstacks"), "-p", str(target.pid)],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            from harness import wait_for_tracing
+            wait_for_tracing(process)
+            target.run_work()
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+            self.assertEqual(process.returncode, 0, err)
+            self.assertIn("10000 bytes in 10 allocations", out)
+            self.assertIn("(interrupted)", err)
+            self.assertEqual(target.finish(), 0)
+        finally:
+            target.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()
