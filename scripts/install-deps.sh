@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing memstacks need on Debian 12, as root, and
+# makes sure libbcc finds kernel headers for the running kernel. Idempotent:
+# a second run installs nothing and says so.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+
+kernel=$(uname -r)
+headers=/lib/modules/$kernel/build
+if [ ! -e "$headers/Makefile" ]; then
+  # The running kernel's own headers package, where Debian has one.
+  if apt-cache show "linux-headers-$kernel" >/dev/null 2>&1; then
+    missing+=("linux-headers-$kernel")
+  else
+    missing+=(linux-headers-amd64)
+  fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
+
+if [ ! -e "$headers/Makefile" ]; then
+  # No headers package for this kernel (a custom or cloud kernel): libbcc
+  # compiles uprobe and tracepoint programs fine against Debian's generic
+  # headers, so point the kernel's build and source links at them.
+  amd64=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
+  common=${amd64%-amd64}-common
+  if [ -z "$amd64" ] || [ ! -d "$common" ]; then
+    echo "install-deps: no kernel headers for $kernel and no linux-headers-amd64 to fall back to" >&2
+    exit 1
+  fi
+  mkdir -p "/lib/modules/$kernel"
+  ln -sfn "$amd64" "/lib/modules/$kernel/build"
+  ln -sfn "$common" "/lib/modules/$kernel/source"
+  echo "install-deps: no headers package for kernel $kernel; linked /lib/modules/$kernel/build -> $amd64 and source -> $common"
+fi
