@@ -333,7 +333,7 @@ static void print_summary(const struct settings *settings, const struct target *
 	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time\n", program_name,
 		session->rss_start_kb, session->rss_end_kb, rss_growth_kb);
 	if (losses->counts[LOSS_STACK])
-		print_warning("%llu stacks were not stored, shown as %s (raise --stack-storage-size)",
+		print_warning("%llu stacks were not stored: the stack map was full or two stacks shared a slot; their bytes are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)losses->counts[LOSS_STACK], MISSED_STACK_FRAME);
 	if (losses->counts[LOSS_LIVE_BLOCKS])
 		print_warning("%llu allocations were not tracked: the live-block map was full (raise --live-blocks)",

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The Quick start demo: installs what is missing, builds, starts the bundled
+# forwarder, and traces it with memstacks while the load driver runs. Results
+# go to demo-output/ (or $DEMO_DIR). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+build=${BUILD_DIR:-build}
+out=${DEMO_DIR:-demo-output}
+port=${DEMO_PORT:-18080}
+mkdir -p "$out"
+
+"$build/examples/forwarder" "$port" > "$out/forwarder.log" &
+forwarder=$!
+trap 'kill $forwarder 2>/dev/null || true' EXIT
+until grep -q listening "$out/forwarder.log"; do
+  kill -0 $forwarder 2>/dev/null || { echo "demo: the forwarder did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
+# trace PREFIX ARGS...: runs memstacks on the forwarder while the driver sends load.
+trace() {
+  local name=$1
+  shift
+  "$build/memstacks" -p $forwarder "$@" --json "$out/$name.json" \
+    > "$out/$name.txt" 2> "$out/$name.log" &
+  local tracer=$!
+  until grep -q '^Tracing' "$out/$name.log"; do
+    kill -0 $tracer 2>/dev/null || { cat "$out/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  "$build/examples/load_driver" "$port" 20000 > /dev/null
+  kill -INT $tracer
+  wait $tracer
+  cat "$out/$name.log" >&2
+}
+
+echo "== memstacks: unfreed allocations of the forwarder under load"
+trace memstacks_unfreed -T 3
+cat "$out/memstacks_unfreed.txt"
+echo "== memstacks -f: the same as folded stacks for a flame graph"
+trace memstacks_unfreed_folded -f
+mv "$out/memstacks_unfreed_folded.txt" "$out/memstacks_unfreed.folded"
+echo "== memstacks -a: every allocation, frees ignored"
+trace memstacks_all -a -f
+mv "$out/memstacks_all.txt" "$out/memstacks_all.folded"
+echo
+echo "demo: reports, JSON and folded stacks are in $out/"
