@@ -98,6 +98,30 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         run = run_command("memstacks", ["-a", "-c", target_path("ground_truth")])
         self.assertSitesExact(run, ground_truth.ALL)
 
+    def test_object_filter(self):
+        for name in ["c", "libc.so.6"]:
+            with self.subTest(object=name):
+                run = run_command("memstacks", ["-O", name, "-c", target_path("ground_truth")])
+                self.assertSitesExact(run, ground_truth.UNFREED)
+
+    def test_verbose_names_what_was_attached(self):
+        run = run_command("memstacks", ["-v", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        attached = re.findall(r"attached (\w+).* of (\S+)\n", run.stderr)
+        self.assertEqual(sorted(name for name, _ in attached),
+                         sorted(["malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
+                                 "aligned_alloc", "valloc", "pvalloc", "free"]))
+        self.assertTrue(all("libc.so.6" in path for _, path in attached), attached)
+
+    def test_ebpf_prints_the_specialised_program(self):
+        run = run_command("memstacks", ["--ebpf", "-a", "--stack-storage-size", "123"],
+                          json_report=False)
+        self.assertEqual(run.returncode, 0, run)
+        self.assertIn("#define MODE_ALL 1\n", run.stdout)
+        self.assertIn("#define STACK_STORAGE_SIZE 123\n", run.stdout)
+        self.assertIn("int malloc_entry(struct pt_regs *ctx)", run.stdout)
+        self.assertNotIn('#include "memstacks.h"', run.stdout, "the shared header is inlined")
+
     def test_json_schema(self):
         run = run_command("memstacks", ["-c", target_path("ground_truth")])
         report = run.json
