@@ -72,3 +72,26 @@ size_t stack_map__read(int map_fd, int stack_id, uint64_t addresses[MAX_STACK_DE
 		depth++;
 	return depth;
 }
+
+void symbolizer__name_stack(struct symbolizer *symbolizer, const uint64_t *addresses,
+			    size_t depth, struct frame_names *names)
+{
+	size_t i;
+
+	names->depth = 0;
+	for (i = depth; i-- > 0;)
+		names->frames[names->depth++] =
+			symbolizer__name(symbolizer, addresses[i], names->names[i], FRAME_NAME_SIZE);
+}
+
+void frame_names__mark_missed(struct frame_names *names)
+{
+	memmove(names->frames + 1, names->frames, names->depth * sizeof(*names->frames));
+	names->frames[0] = MISSED_STACK_FRAME;
+	names->depth++;
+}
+
+void frame_names__append(struct frame_names *names, const char *frame)
+{
+	names->frames[names->depth++] = frame;
+}

@@ -14,6 +14,22 @@
 /* The frame shown when the BPF program could not store a stack. */
 #define MISSED_STACK_FRAME "[Missed User Stack]"
 
+/* A frame name longer than this is cut: C++ names can be kilobytes. */
+#define FRAME_NAME_SIZE 512
+
+/* One stack's frame names, root first, with room for a tool's extra frames. */
+struct frame_names {
+	char names[MAX_STACK_DEPTH + 1][FRAME_NAME_SIZE];
+	const char *frames[MAX_STACK_DEPTH + 3];
+	size_t depth;
+};
+
+/* Puts MISSED_STACK_FRAME at the root: the stack above what is known was lost. */
+void frame_names__mark_missed(struct frame_names *names);
+
+/* Adds a frame at the leaf end, such as the allocator function called. */
+void frame_names__append(struct frame_names *names, const char *frame);
+
 struct symbolizer;
 
 /* A symbol cache for `pid`; it reads the maps now, so create it while the target lives. */
@@ -29,6 +45,10 @@ void symbolizer__refresh(struct symbolizer *symbolizer);
  */
 const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, char *name,
 			     size_t size);
+
+/* Names `addresses` (leaf first, at most MAX_STACK_DEPTH + 1) into `names`, root first. */
+void symbolizer__name_stack(struct symbolizer *symbolizer, const uint64_t *addresses,
+			    size_t depth, struct frame_names *names);
 
 /*
  * Reads stack `stack_id` from the BPF stack map `map_fd` into `addresses`,

@@ -19,12 +19,13 @@
 
 #include "allocators.h"
 #include "bpf_program.h"
+#include "cli.h"
 #include "elf_functions.h"
 #include "errors.h"
 #include "json_writer.h"
 #include "memstacks.h"
 #include "memstacks_report.h"
-#include "parse.h"
+#include "report_output.h"
 #include "stack_report.h"
 #include "symbolizer.h"
 #include "target.h"
@@ -34,43 +35,26 @@
 extern const char memstacks_bpf_text[];
 
 struct settings {
-	pid_t pid;			/* -p */
-	pid_t tid;			/* -t: 0 traces every thread */
-	const char *command;		/* -c */
+	struct cli_settings common;	/* target, output, duration */
 	bool all;			/* -a: every allocation, frees ignored */
-	bool folded;			/* -f */
 	const char *object;		/* -O: only this object's allocator */
-	uint64_t top;			/* -T */
-	uint64_t stack_storage_size;	/* --stack-storage-size */
 	uint64_t live_blocks;		/* --live-blocks */
-	const char *json_path;		/* --json */
-	bool verbose;			/* -v */
-	bool print_ebpf;		/* --ebpf */
-	uint64_t duration_s;		/* positional; 0 until Ctrl-C or exit */
 };
 
-static const struct settings default_settings = {
-	.top = 10,
-	.stack_storage_size = 16384,
-	.live_blocks = 1000000,
-};
+#define DEFAULT_LIVE_BLOCKS 1000000
 
 /* Threads that can be inside an allocator at the same moment. */
 #define MAX_THREADS 65536
 
-enum long_only_option {
-	OPT_STACK_STORAGE_SIZE = 256,
-	OPT_LIVE_BLOCKS,
-	OPT_JSON,
-	OPT_EBPF,
+enum memstacks_option {
+	OPT_LIVE_BLOCKS = CLI_OPT_FIRST_TOOL_OPTION,
 };
 
-static const char usage_text[] =
+static const char help_text[] =
 	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-f] [-T N] [-O OBJ]\n"
 	"                 [--json FILE] [--stack-storage-size N] [--live-blocks N] [-v]\n"
-	"                 [duration]\n";
-
-static const char help_text[] =
+	"                 [duration]\n"
+	"\n"
 	"Show the call stacks that allocate heap memory in a running process.\n"
 	"\n"
 	"positional arguments:\n"
@@ -107,133 +91,59 @@ static const char help_text[] =
 	"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
 	"                                 # only the allocator in that object\n";
 
-static int usage_error(const char *format, const char *value)
-{
-	fprintf(stderr, "%s: ", program_name);
-	fprintf(stderr, format, value);
-	fprintf(stderr, " (see memstacks --help)\n");
-	return 2;
-}
-
-static bool parse_pid(const char *text, pid_t *pid)
-{
-	uint64_t value;
-
-	if (!parse_u64(text, 1, INT32_MAX, &value))
-		return false;
-	*pid = (pid_t)value;
-	return true;
-}
-
-/* Returns -1 to go on, else the exit code (0 after --help, 2 for a usage error). */
-static int parse_settings(int argc, char **argv, struct settings *settings)
+/* Returns CLI_CONTINUE to go on, else the exit code. */
+static enum cli_result parse_settings(int argc, char **argv, struct settings *settings)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"pid", required_argument, NULL, 'p'},
-		{"tid", required_argument, NULL, 't'},
-		{"command", required_argument, NULL, 'c'},
+		CLI_LONG_OPTIONS,
 		{"all", no_argument, NULL, 'a'},
-		{"folded", no_argument, NULL, 'f'},
-		{"top", required_argument, NULL, 'T'},
 		{"object", required_argument, NULL, 'O'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", required_argument, NULL, OPT_JSON},
-		{"stack-storage-size", required_argument, NULL, OPT_STACK_STORAGE_SIZE},
 		{"live-blocks", required_argument, NULL, OPT_LIVE_BLOCKS},
-		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{0},
 	};
+	enum cli_result result = CLI_CONTINUE;
 	int option;
 
-	*settings = default_settings;
+	*settings = (struct settings){.live_blocks = DEFAULT_LIVE_BLOCKS};
+	cli_settings__init(&settings->common);
 	opterr = 0;
-	while ((option = getopt_long(argc, argv, ":hp:t:c:afT:O:v", options, NULL)) != -1) {
+	while (result == CLI_CONTINUE &&
+	       (option = getopt_long(argc, argv, CLI_SHORT_OPTIONS "aO:", options, NULL)) != -1) {
 		switch (option) {
-		case 'h':
-			fputs(usage_text, stdout);
-			fputs("\n", stdout);
-			fputs(help_text, stdout);
-			return 0;
-		case 'p':
-			if (!parse_pid(optarg, &settings->pid))
-				return usage_error("invalid PID '%s': give a process ID", optarg);
-			break;
-		case 't':
-			if (!parse_pid(optarg, &settings->tid))
-				return usage_error("invalid TID '%s': give a thread ID", optarg);
-			break;
-		case 'c':
-			settings->command = optarg;
-			break;
 		case 'a':
 			settings->all = true;
-			break;
-		case 'f':
-			settings->folded = true;
-			break;
-		case 'T':
-			if (!parse_u64(optarg, 0, UINT32_MAX, &settings->top))
-				return usage_error("invalid --top '%s': give a number of stacks", optarg);
 			break;
 		case 'O':
 			settings->object = optarg;
 			break;
-		case 'v':
-			settings->verbose = true;
-			break;
-		case OPT_JSON:
-			settings->json_path = optarg;
-			break;
-		case OPT_STACK_STORAGE_SIZE:
-			if (!parse_u64(optarg, 1, 1 << 24, &settings->stack_storage_size))
-				return usage_error("invalid --stack-storage-size '%s': give a number from 1 to 16777216",
-						   optarg);
-			break;
 		case OPT_LIVE_BLOCKS:
-			if (!parse_u64(optarg, 1, 1 << 26, &settings->live_blocks))
-				return usage_error("invalid --live-blocks '%s': give a number from 1 to 67108864",
-						   optarg);
+			result = cli_parse_number("--live-blocks", optarg, 1, 1 << 26,
+						  &settings->live_blocks);
 			break;
-		case OPT_EBPF:
-			settings->print_ebpf = true;
-			break;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			result = cli_settings__parse_option(&settings->common, option, help_text,
+							    argv);
 		}
 	}
-	if (optind < argc &&
-	    !parse_u64(argv[optind++], 1, UINT32_MAX, &settings->duration_s))
-		return usage_error("invalid duration '%s': give a whole number of seconds",
-				   argv[optind - 1]);
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (settings->print_ebpf)
-		return -1;
-	if (settings->command && (settings->pid || settings->tid))
-		return usage_error("%s", "-c cannot be combined with -p or -t: give one target");
-	if (!settings->command && !settings->pid && !settings->tid)
-		return usage_error("%s", "no target: give -p PID or -c COMMAND");
-	return -1;
+	return result == CLI_CONTINUE ? cli_settings__finish(&settings->common, argc, argv)
+				      : result;
 }
 
 static int build_defines(const struct settings *settings, pid_t pid, struct bpf_defines *defines)
 {
+	uint64_t stacks = settings->common.stack_storage_size;
 	int err = 0;
 
 	err = err ?: bpf_defines__add(defines, "TARGET_TGID", pid);
-	err = err ?: bpf_defines__add(defines, "TARGET_TID", settings->tid);
+	err = err ?: bpf_defines__add(defines, "TARGET_TID", settings->common.tid);
 	err = err ?: bpf_defines__add(defines, "MODE_ALL", settings->all);
-	err = err ?: bpf_defines__add(defines, "STACK_STORAGE_SIZE", settings->stack_storage_size);
+	err = err ?: bpf_defines__add(defines, "STACK_STORAGE_SIZE", stacks);
 	err = err ?: bpf_defines__add(defines, "MAX_LIVE_BLOCKS", settings->live_blocks);
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
-	err = err ?: bpf_defines__add(defines, "MAX_STACKS", settings->stack_storage_size);
+	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
 	return err;
 }
 
-/* -p: the allocator the process maps now. */
 static int attach_to_process(const struct settings *settings, const struct target *target,
 			     struct allocator_sites *sites, struct bpf_program *program,
 			     struct uprobe_set *probes)
@@ -253,7 +163,7 @@ static int attach_to_process(const struct settings *settings, const struct targe
 		return -ENOENT;
 	}
 	return allocator_sites__attach(sites, 0, program, probes, target->pid, settings->all,
-				       settings->verbose);
+				       settings->common.verbose);
 }
 
 /*
@@ -315,23 +225,21 @@ static int attach_when_mapped(const struct settings *settings, struct target *ta
 	uprobe_set__detach(probes, stop_probe);
 	/* The caller continues the stopped command once tracing has started. */
 	return allocator_sites__attach(sites, 0, program, probes, target->pid, settings->all,
-				       settings->verbose);
+				       settings->common.verbose);
 }
+
 
 static void print_summary(const struct settings *settings, const struct target *target,
 			  const struct trace_session *session, const struct stack_report *report,
 			  const struct memstacks_losses *losses)
 {
-	long rss_growth_kb = session->rss_end_kb - session->rss_start_kb;
-
 	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of PID %d (%s) over %.2f s (%s)\n",
 		program_name, (unsigned long long)stack_report__total_value(report),
 		settings->all ? "allocated" : "unfreed",
 		(unsigned long long)stack_report__total_count(report),
 		stack_report__length(report), (int)target->pid, target->comm, session->duration_s,
 		trace_session__end_reason(session));
-	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time\n", program_name,
-		session->rss_start_kb, session->rss_end_kb, rss_growth_kb);
+	report_output__print_rss(session, stack_report__total_value(report) / 1024);
 	if (losses->counts[LOSS_STACK])
 		print_warning("%llu stacks were not stored: the stack map was full or two stacks shared a slot; their bytes are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)losses->counts[LOSS_STACK], MISSED_STACK_FRAME);
@@ -351,55 +259,21 @@ static int write_json(const char *path, const struct settings *settings,
 		      const struct stack_report *report, const struct memstacks_losses *losses)
 {
 	struct json_writer writer;
-	FILE *out = fopen(path, "we");
+	FILE *out = report_output__begin_json(&writer, path, "memstacks",
+					      settings->all ? "all" : "unfreed", target, session,
+					      losses->total);
 
-	if (!out) {
-		print_error("cannot write %s: %s (choose a writable path for --json)", path,
-			    strerror(errno));
-		return -errno;
-	}
-	json_writer__init(&writer, out);
-	json_writer__begin_object(&writer, NULL);
-	json_writer__string(&writer, "tool", "memstacks");
-	json_writer__string(&writer, "mode", settings->all ? "all" : "unfreed");
-	json_writer__u64(&writer, "pid", target->pid);
-	json_writer__string(&writer, "comm", target->comm);
-	json_writer__double(&writer, "duration_s", session->duration_s);
-	json_writer__string(&writer, "end", trace_session__end_reason(session));
+	if (!out)
+		return -EIO;
 	json_writer__u64(&writer, "total_bytes", stack_report__total_value(report));
 	json_writer__u64(&writer, "total_allocations", stack_report__total_count(report));
-	json_writer__u64(&writer, "rss_start_kb", session->rss_start_kb);
-	json_writer__u64(&writer, "rss_end_kb", session->rss_end_kb);
-	json_writer__u64(&writer, "lost_events", losses->total);
 	json_writer__begin_object(&writer, "lost");
 	json_writer__u64(&writer, "stacks", losses->counts[LOSS_STACK]);
 	json_writer__u64(&writer, "live_blocks", losses->counts[LOSS_LIVE_BLOCKS]);
 	json_writer__u64(&writer, "threads", losses->counts[LOSS_CALLS]);
 	json_writer__u64(&writer, "stack_totals", losses->counts[LOSS_STACK_TOTALS]);
 	json_writer__end_object(&writer);
-	stack_report__write_json(report, &writer);
-	json_writer__end_object(&writer);
-	if (fclose(out)) {
-		print_error("cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	return 0;
-}
-
-static void write_report(const struct settings *settings, const struct target *target,
-			 const struct stack_report *report)
-{
-	if (settings->folded) {
-		stack_report__write_folded(report, stdout, target->comm);
-		return;
-	}
-	if (settings->top && settings->top < stack_report__length(report))
-		printf("Top %llu of %zu stacks ", (unsigned long long)settings->top,
-		       stack_report__length(report));
-	else
-		printf("All %zu stacks ", stack_report__length(report));
-	printf(settings->all ? "by bytes allocated:\n" : "with unfreed allocations:\n");
-	stack_report__write_text(report, stdout, settings->top);
+	return report_output__end_json(&writer, out, path, report);
 }
 
 int main(int argc, char **argv)
@@ -413,17 +287,19 @@ int main(int argc, char **argv)
 	struct memstacks_losses losses;
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
+	const struct cli_settings *common;
 	struct settings settings;
-	int exit_code = 1, removed, err;
+	int exit_code, removed, err;
 
 	program_name = "memstacks";
 	exit_code = parse_settings(argc, argv, &settings);
-	if (exit_code >= 0)
+	if (exit_code != CLI_CONTINUE)
 		return exit_code;
 	exit_code = 1;
+	common = &settings.common;
 
-	if (settings.print_ebpf) {
-		if (build_defines(&settings, settings.pid, &defines))
+	if (common->print_ebpf) {
+		if (build_defines(&settings, common->pid, &defines))
 			goto cleanup;
 		bpf_program__print(stdout, memstacks_bpf_text, &defines);
 		exit_code = 0;
@@ -437,8 +313,8 @@ int main(int argc, char **argv)
 		print_warning("removed %d uprobe events left behind by an earlier run that was killed",
 			      removed);
 
-	err = settings.command ? target__spawn(&target, settings.command)
-			       : target__open(&target, settings.pid, settings.tid);
+	err = common->command ? target__spawn(&target, common->command)
+			      : target__open(&target, common->pid, common->tid);
 	if (err)
 		goto cleanup;
 	if (build_defines(&settings, target.pid, &defines))
@@ -449,8 +325,8 @@ int main(int argc, char **argv)
 	if (!program || !probes || !report)
 		goto cleanup;
 
-	err = settings.command ? attach_when_mapped(&settings, &target, &sites, program, probes)
-			       : attach_to_process(&settings, &target, &sites, program, probes);
+	err = common->command ? attach_when_mapped(&settings, &target, &sites, program, probes)
+			      : attach_to_process(&settings, &target, &sites, program, probes);
 	if (err || trace_session__interrupted())
 		goto cleanup;
 	/* The symbol cache reads the maps now, while the target certainly lives. */
@@ -462,11 +338,11 @@ int main(int argc, char **argv)
 	trace_session__start(&session, &target);
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
 		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
-		uprobe_set__count(probes), settings.tid ? ", one thread" : "");
-	if (settings.command)
+		uprobe_set__count(probes), common->tid ? ", one thread" : "");
+	if (common->command)
 		kill(target.pid, SIGCONT);
 
-	trace_session__wait(&session, &target, settings.duration_s);
+	trace_session__wait(&session, &target, common->duration_s);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
 	err = memstacks_report__collect(report, program, symbolizer, &sites, settings.all);
@@ -475,10 +351,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	memstacks_losses__read(&losses, program);
-	write_report(&settings, &target, report);
+	report_output__write(common, &target, report,
+			     settings.all ? "by bytes allocated" : "with unfreed allocations");
 	print_summary(&settings, &target, &session, report, &losses);
-	if (settings.json_path &&
-	    write_json(settings.json_path, &settings, &target, &session, report, &losses))
+	if (common->json_path &&
+	    write_json(common->json_path, &settings, &target, &session, report, &losses))
 		goto cleanup;
 	exit_code = 0;
 cleanup:

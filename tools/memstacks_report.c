@@ -7,9 +7,6 @@
 
 #include "growable_array.h"
 
-/* A frame name longer than this is cut: C++ names can be kilobytes. */
-#define FRAME_NAME_SIZE 512
-
 void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program)
 {
 	int fd = bpf_program__map_fd(program, "losses");
@@ -127,12 +124,11 @@ static int read_stack_totals(struct keyed_totals *totals, int fd,
  * direct caller comes from [rsp] unless the kernel already added it (it does
  * when the probed instruction is `push %rbp`).
  */
-static size_t name_frames(const struct stack_key *key, int stack_map_fd,
-			  struct symbolizer *symbolizer,
-			  char names[][FRAME_NAME_SIZE], const char *frames[])
+static void name_frames(const struct stack_key *key, int stack_map_fd,
+			struct symbolizer *symbolizer, struct frame_names *names)
 {
 	uint64_t addresses[MAX_STACK_DEPTH + 1];
-	size_t depth, count = 0, i;
+	size_t depth;
 
 	depth = stack_map__read(stack_map_fd, key->stack_id, addresses);
 	/* Above the leaf: the caller, then the rest of the walk. */
@@ -142,29 +138,20 @@ static size_t name_frames(const struct stack_key *key, int stack_map_fd,
 		addresses[0] = key->caller;
 	else
 		addresses[depth++] = key->caller;
-
-	for (i = depth; i-- > 0;)
-		frames[count++] = symbolizer__name(symbolizer, addresses[i], names[i],
-						   FRAME_NAME_SIZE);
-	if (key->stack_id < 0) {
-		/* Only the caller is known: say that the rest is missing. */
-		memmove(frames + 1, frames, count * sizeof(*frames));
-		frames[0] = MISSED_STACK_FRAME;
-		count++;
-	}
-	frames[count++] = alloc_fn_name(key->fn);
-	return count;
+	symbolizer__name_stack(symbolizer, addresses, depth, names);
+	if (key->stack_id < 0)
+		frame_names__mark_missed(names);
+	frame_names__append(names, alloc_fn_name(key->fn));
 }
 
 int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
 			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
 			      bool all_mode)
 {
-	static char names[MAX_STACK_DEPTH + 1][FRAME_NAME_SIZE];
-	const char *frames[MAX_STACK_DEPTH + 3];
+	static struct frame_names names;
 	int stack_map_fd = bpf_program__map_fd(program, "stack_traces");
 	struct keyed_totals totals = {0};
-	size_t i, depth;
+	size_t i;
 	int err;
 
 	if (all_mode)
@@ -176,8 +163,8 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 		goto out;
 	keyed_totals__merge(&totals);
 	for (i = 0; i < totals.count && !err; i++) {
-		depth = name_frames(&totals.items[i].key, stack_map_fd, symbolizer, names, frames);
-		err = stack_report__add(report, frames, depth, totals.items[i].total.bytes,
+		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, &names);
+		err = stack_report__add(report, names.frames, names.depth, totals.items[i].total.bytes,
 					totals.items[i].total.allocations);
 	}
 	stack_report__sort(report);

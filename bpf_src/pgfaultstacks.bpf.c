@@ -1,0 +1,117 @@
+/*
+ * pgfaultstacks: user stacks of the page faults that give a process new pages.
+ *
+ * Raw tracepoints on page_fault_user (faults in user mode) and
+ * page_fault_kernel (the kernel touching user memory, as read() into a fresh
+ * buffer does): no tracefs needed, and cheaper than classic tracepoints.
+ *
+ * Compiled by libbcc at start-up with these settings (-D):
+ *   TARGET_TGID         process to trace
+ *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
+ *   STACK_STORAGE_SIZE  entries of the stack map
+ *   MAX_PAGES           pages recorded at once (default mode)
+ */
+#include <uapi/linux/ptrace.h>
+#include "pgfaultstacks.h"
+
+/* Above this an address is the kernel's, not the target's (x86-64, 4-level paging). */
+#define USER_ADDRESS_LIMIT (1UL << 47)
+#define PAGE_MASK_4K (~0xfffUL)
+
+BPF_STACK_TRACE(stack_traces, STACK_STORAGE_SIZE);
+BPF_ARRAY(counters, u64, COUNTERS);
+
+static __always_inline u64 *counter(int which)
+{
+	return counters.lookup(&which);
+}
+
+static __always_inline void count(int which)
+{
+	u64 *value = counter(which);
+
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+#if MODE_ALL_FAULTS
+
+BPF_HASH(fault_counts, s32, u64, STACK_STORAGE_SIZE);
+
+static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
+{
+	u64 zero = 0, *faults;
+	s32 stack_id;
+
+	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID || address >= USER_ADDRESS_LIMIT)
+		return 0;
+	count(COUNT_RAW_FAULTS);
+	stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
+	if (stack_id < 0)
+		count(COUNT_LOST_STACKS);
+	faults = fault_counts.lookup_or_try_init(&stack_id, &zero);
+	if (faults)
+		__sync_fetch_and_add(faults, 1);
+	else
+		count(COUNT_LOST_FAULT_STACKS);
+	return 0;
+}
+
+#else /* resident pages */
+
+BPF_HASH(pages, u64, struct page_record, MAX_PAGES);
+
+/*
+ * A fault on a page that was not present may give the target a page; so may a
+ * write to a present page this trace saw arrive (the shared zero page, mapped
+ * by a read, is replaced by a page of its own). Other protection faults (COW of
+ * a page already resident, reads) leave RSS as it was. The frontend later
+ * keeps only the pages still resident.
+ */
+static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
+{
+	struct page_record record = {};
+	u64 page = address & PAGE_MASK_4K;
+	u64 *generation;
+
+	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID || address >= USER_ADDRESS_LIMIT)
+		return 0;
+	count(COUNT_RAW_FAULTS);
+	if (error_code & PF_ERROR_PROTECTION) {
+		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&page))
+			return 0;
+	}
+	generation = counter(COUNT_EXEC_GENERATION);
+	record.exec_generation = generation ? *generation : 0;
+	record.fault_ns = bpf_ktime_get_ns();
+	record.stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
+	if (record.stack_id < 0)
+		count(COUNT_LOST_STACKS);
+	if (pages.update(&page, &record))
+		count(COUNT_LOST_PAGES);
+	return 0;
+}
+
+#endif /* MODE_ALL_FAULTS */
+
+/* TP_PROTO(unsigned long address, struct pt_regs *regs, unsigned long error_code) */
+RAW_TRACEPOINT_PROBE(page_fault_user)
+{
+	return on_fault(ctx, ctx->args[0], ctx->args[2]);
+}
+
+RAW_TRACEPOINT_PROBE(page_fault_kernel)
+{
+	return on_fault(ctx, ctx->args[0], ctx->args[2]);
+}
+
+/*
+ * -c: the pages the child faulted before it became the command belong to the
+ * tool's image, not the command's. Each exec starts a new generation.
+ */
+RAW_TRACEPOINT_PROBE(sched_process_exec)
+{
+	if (bpf_get_current_pid_tgid() >> 32 == TARGET_TGID)
+		count(COUNT_EXEC_GENERATION);
+	return 0;
+}

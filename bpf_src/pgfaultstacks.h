@@ -1,0 +1,33 @@
+/* What pgfaultstacks' BPF program and its frontend exchange. Included by both. */
+#ifndef PGFAULTSTACKS_H
+#define PGFAULTSTACKS_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+/* x86 page fault error code bits (arch/x86/include/asm/trap_pf.h). */
+#define PF_ERROR_PROTECTION 0x1	/* the page was present */
+#define PF_ERROR_WRITE 0x2
+
+/*
+ * The last fault that could have given the target this page. One record per
+ * page: a page faulted twice keeps the latest stack.
+ */
+struct page_record {
+	__s32 stack_id;		/* negative: the stack could not be stored */
+	__u32 exec_generation;	/* which program image faulted it (-c: before exec is 0) */
+	__u64 fault_ns;		/* orders the faults of one huge page */
+};
+
+/* Counters kept by the BPF program, reported in the summary and JSON. */
+enum fault_counter {
+	COUNT_RAW_FAULTS,	/* every fault of the target, as perf and stackcount count them */
+	COUNT_LOST_STACKS,	/* stack map full or colliding: [Missed User Stack] */
+	COUNT_LOST_PAGES,	/* page map full: a fault not recorded */
+	COUNT_LOST_FAULT_STACKS,	/* --all-faults: stack-count map full */
+	COUNT_EXEC_GENERATION,	/* execs of the target seen: records before the last are dropped */
+	COUNTERS,
+};
+
+#endif

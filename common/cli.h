@@ -1,0 +1,75 @@
+/*
+ * The command line both tools share: the target (-p, -t, -c), the output (-f,
+ * -T, --json), the stack map size, --ebpf, -v and the duration. Each tool
+ * parses its own options and hands the rest to cli_settings__parse_option.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cli_settings {
+	pid_t pid;			/* -p */
+	pid_t tid;			/* -t: 0 traces every thread */
+	const char *command;		/* -c */
+	bool folded;			/* -f */
+	uint64_t top;			/* -T */
+	const char *json_path;		/* --json */
+	uint64_t stack_storage_size;	/* --stack-storage-size */
+	bool verbose;			/* -v */
+	bool print_ebpf;		/* --ebpf */
+	uint64_t duration_s;		/* positional; 0 until Ctrl-C or exit */
+};
+
+#define CLI_DEFAULT_TOP 10
+#define CLI_DEFAULT_STACK_STORAGE_SIZE 16384
+
+enum cli_long_only_option {
+	CLI_OPT_JSON = 256,
+	CLI_OPT_STACK_STORAGE_SIZE,
+	CLI_OPT_EBPF,
+	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
+};
+
+/* The short options and long option entries of the shared settings. */
+#define CLI_SHORT_OPTIONS ":hp:t:c:fT:v"
+#define CLI_LONG_OPTIONS                                                           \
+	{"help", no_argument, NULL, 'h'}, {"pid", required_argument, NULL, 'p'},   \
+	{"tid", required_argument, NULL, 't'},                                     \
+	{"command", required_argument, NULL, 'c'},                                 \
+	{"folded", no_argument, NULL, 'f'}, {"top", required_argument, NULL, 'T'}, \
+	{"verbose", no_argument, NULL, 'v'},                                       \
+	{"json", required_argument, NULL, CLI_OPT_JSON},                           \
+	{"stack-storage-size", required_argument, NULL, CLI_OPT_STACK_STORAGE_SIZE}, \
+	{"ebpf", no_argument, NULL, CLI_OPT_EBPF}
+
+/* What a parse step decided. */
+enum cli_result {
+	CLI_CONTINUE = -1,	/* go on */
+	CLI_EXIT_OK = 0,	/* --help was printed */
+	CLI_EXIT_USAGE = 2,	/* a usage error was printed */
+};
+
+void cli_settings__init(struct cli_settings *settings);
+
+/* A usage error: "<tool>: <message> (see <tool> --help)" on stderr; returns CLI_EXIT_USAGE. */
+enum cli_result cli_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Handles one option getopt_long returned that is not the tool's own, the
+ * help text included. `argv` and `optind` name the option in messages.
+ */
+enum cli_result cli_settings__parse_option(struct cli_settings *settings, int option,
+					   const char *help, char **argv);
+
+/* The duration, then checks that there is exactly one target. */
+enum cli_result cli_settings__finish(struct cli_settings *settings, int argc, char **argv);
+
+/* Strict parsing for a tool's own numeric option: a usage error naming it otherwise. */
+enum cli_result cli_parse_number(const char *option_name, const char *text, uint64_t min,
+				 uint64_t max, uint64_t *value);
+
+#endif

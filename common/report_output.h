@@ -1,0 +1,38 @@
+/* Writing a finished trace: stdout report, JSON file, summary lines. Shared by both tools. */
+#ifndef REPORT_OUTPUT_H
+#define REPORT_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "json_writer.h"
+#include "stack_report.h"
+#include "target.h"
+#include "trace_session.h"
+
+/*
+ * The report on stdout: folded stacks with -f, else the text report of the
+ * -T largest stacks under a heading ending in `what` ("with unfreed allocations").
+ */
+void report_output__write(const struct cli_settings *settings, const struct target *target,
+			  const struct stack_report *report, const char *what);
+
+/* "<tool>: RSS A kB -> B kB (+C kB) over the same time, N kB attributed" on stderr. */
+void report_output__print_rss(const struct trace_session *session, uint64_t attributed_kb);
+
+/*
+ * Opens `path` and writes the fields every tool's JSON has: tool, mode, pid,
+ * comm, duration_s, end, rss_start_kb, rss_end_kb, lost_events. The tool adds
+ * its own fields, then calls report_output__end_json. Prints the reason and
+ * returns NULL on failure.
+ */
+FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,
+				const char *mode, const struct target *target,
+				const struct trace_session *session, uint64_t lost_events);
+
+/* Writes the stacks, closes the object and the file. Returns 0, or prints and returns -errno. */
+int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
+			    const struct stack_report *report);
+
+#endif
