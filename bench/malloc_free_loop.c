@@ -9,21 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/targets/signal_gate.h"
+
 static void *volatile sink;
 
 int main(int argc, char **argv)
 {
 	long pairs = argc > 1 ? atol(argv[1]) : 200000;
 	struct timespec start, end;
-	int signal_number;
-	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-	sigwait(&set, &signal_number);
+	gate_announce_ready();
+	gate_wait();
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (long i = 0; i < pairs; i++) {

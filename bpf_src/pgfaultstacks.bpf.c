@@ -7,9 +7,11 @@
  *
  * Compiled by libbcc at start-up with these settings (-D):
  *   TARGET_TGID         process to trace
+ *   TARGET_TID          one thread of it, or 0 for all
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
  *   STACK_STORAGE_SIZE  entries of the stack map
  *   MAX_PAGES           pages recorded at once (default mode)
+ *   MAX_RELEASED        released ranges logged (default mode)
  */
 #include <uapi/linux/ptrace.h>
 #include "pgfaultstacks.h"
@@ -26,12 +28,44 @@ static __always_inline u64 *counter(int which)
 	return counters.lookup(&which);
 }
 
+static __always_inline int is_traced(void)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (TARGET_TID)
+		return (u32)pid_tgid == TARGET_TID;
+	return pid_tgid >> 32 == TARGET_TGID;
+}
+
 static __always_inline void count(int which)
 {
 	u64 *value = counter(which);
 
 	if (value)
 		__sync_fetch_and_add(value, 1);
+}
+
+/*
+ * Set while this CPU walks a user stack. The walk reads user memory with page
+ * faults disabled, and a frame pointer chain that ends in garbage makes it
+ * fault: page_fault_kernel fires inside our own program, and must not count.
+ */
+BPF_PERCPU_ARRAY(walking_stack, u32, 1);
+
+static __always_inline s32 capture_user_stack(void *ctx)
+{
+	int zero = 0;
+	u32 *walking = walking_stack.lookup(&zero);
+	s32 stack_id;
+
+	if (walking)
+		*walking = 1;
+	stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
+	if (walking)
+		*walking = 0;
+	if (stack_id < 0)
+		count(COUNT_LOST_STACKS);
+	return stack_id;
 }
 
 #if MODE_ALL_FAULTS
@@ -43,12 +77,10 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	u64 zero = 0, *faults;
 	s32 stack_id;
 
-	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
-	stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
-	if (stack_id < 0)
-		count(COUNT_LOST_STACKS);
+	stack_id = capture_user_stack(ctx);
 	faults = fault_counts.lookup_or_try_init(&stack_id, &zero);
 	if (faults)
 		__sync_fetch_and_add(faults, 1);
@@ -74,7 +106,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	u64 page = address & PAGE_MASK_4K;
 	u64 *generation;
 
-	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
 	if (error_code & PF_ERROR_PROTECTION) {
@@ -84,11 +116,61 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	generation = counter(COUNT_EXEC_GENERATION);
 	record.exec_generation = generation ? *generation : 0;
 	record.fault_ns = bpf_ktime_get_ns();
-	record.stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
-	if (record.stack_id < 0)
-		count(COUNT_LOST_STACKS);
+	record.stack_id = capture_user_stack(ctx);
 	if (pages.update(&page, &record))
 		count(COUNT_LOST_PAGES);
+	return 0;
+}
+
+BPF_ARRAY(released_ranges, struct released_range, MAX_RELEASED);
+
+/* x86-64 system call numbers and madvise advice values (uapi headers). */
+#define NR_MREMAP 25
+#define NR_MADVISE 28
+#define NR_MUNMAP 11
+#define ADVICE_DONTNEED 4
+#define ADVICE_REMOVE 9
+#define ADVICE_PAGEOUT 21
+#define ADVICE_DONTNEED_LOCKED 24
+
+static __always_inline int releases_pages(long syscall, u64 advice)
+{
+	if (syscall == NR_MUNMAP || syscall == NR_MREMAP)
+		return 1;
+	return syscall == NR_MADVISE &&
+	       (advice == ADVICE_DONTNEED || advice == ADVICE_REMOVE ||
+		advice == ADVICE_PAGEOUT || advice == ADVICE_DONTNEED_LOCKED);
+}
+
+/*
+ * TP_PROTO(struct pt_regs *regs, long id): every system call of every process
+ * comes here, so the call number is checked before anything else.
+ */
+RAW_TRACEPOINT_PROBE(sys_enter)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long syscall = ctx->args[1];
+	struct released_range range = {};
+	u64 length = 0, advice = 0;
+	u64 *logged;
+	u32 slot;
+
+	if (syscall != NR_MUNMAP && syscall != NR_MADVISE && syscall != NR_MREMAP)
+		return 0;
+	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID)
+		return 0;
+	bpf_probe_read_kernel(&range.start, sizeof(range.start), &regs->di);
+	bpf_probe_read_kernel(&length, sizeof(length), &regs->si);
+	bpf_probe_read_kernel(&advice, sizeof(advice), &regs->dx);
+	if (!releases_pages(syscall, advice))
+		return 0;
+	range.end = range.start + length;
+	range.time_ns = bpf_ktime_get_ns();
+	logged = counter(COUNT_RELEASED);
+	if (!logged)
+		return 0;
+	slot = __sync_fetch_and_add(logged, 1);
+	released_ranges.update(&slot, &range);
 	return 0;
 }
 
@@ -100,8 +182,14 @@ RAW_TRACEPOINT_PROBE(page_fault_user)
 	return on_fault(ctx, ctx->args[0], ctx->args[2]);
 }
 
+/* The kernel touching user memory for the target (read() into a fresh buffer). */
 RAW_TRACEPOINT_PROBE(page_fault_kernel)
 {
+	int zero = 0;
+	u32 *walking = walking_stack.lookup(&zero);
+
+	if (walking && *walking)
+		return 0;
 	return on_fault(ctx, ctx->args[0], ctx->args[2]);
 }
 

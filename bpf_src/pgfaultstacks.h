@@ -20,6 +20,18 @@ struct page_record {
 	__u64 fault_ns;		/* orders the faults of one huge page */
 };
 
+/*
+ * Memory the target gave back (munmap, mremap's old range, madvise that drops
+ * pages): a page recorded before `time_ns` in [start, end) is gone, even if
+ * the address is mapped and resident again later without a fault of its own
+ * (file pages mapped around another fault).
+ */
+struct released_range {
+	__u64 start;
+	__u64 end;
+	__u64 time_ns;
+};
+
 /* Counters kept by the BPF program, reported in the summary and JSON. */
 enum fault_counter {
 	COUNT_RAW_FAULTS,	/* every fault of the target, as perf and stackcount count them */
@@ -27,6 +39,7 @@ enum fault_counter {
 	COUNT_LOST_PAGES,	/* page map full: a fault not recorded */
 	COUNT_LOST_FAULT_STACKS,	/* --all-faults: stack-count map full */
 	COUNT_EXEC_GENERATION,	/* execs of the target seen: records before the last are dropped */
+	COUNT_RELEASED,		/* released ranges logged, including those the log had no room for */
 	COUNTERS,
 };
 

@@ -3,6 +3,7 @@
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -14,7 +15,7 @@
 #define VERIFIER_LOG_SIZE (1 << 20)
 
 struct loaded_function {
-	const char *name;
+	char *name;	/* our copy: callers may pass a buffer they reuse */
 	int fd;
 };
 
@@ -22,6 +23,8 @@ struct bpf_program {
 	void *module;
 	struct loaded_function loaded[MAX_LOADED];
 	size_t loaded_count;
+	int attachments[MAX_LOADED];	/* raw tracepoint fds */
+	size_t attachment_count;
 };
 
 int bpf_defines__add(struct bpf_defines *defines, const char *name, unsigned long long value)
@@ -118,8 +121,12 @@ void bpf_program__free(struct bpf_program *program)
 
 	if (!program)
 		return;
-	for (i = 0; i < program->loaded_count; i++)
+	for (i = 0; i < program->attachment_count; i++)
+		close(program->attachments[i]);
+	for (i = 0; i < program->loaded_count; i++) {
 		close(program->loaded[i].fd);
+		free(program->loaded[i].name);
+	}
 	bpf_module_destroy(program->module);
 	free(program);
 }
@@ -158,7 +165,11 @@ int bpf_program__load(struct bpf_program *program, const char *function, int pro
 		print_error("cannot load BPF function %s: %s", function, strerror(errno));
 		return -EINVAL;
 	}
-	program->loaded[program->loaded_count].name = function;
+	program->loaded[program->loaded_count].name = strdup(function);
+	if (!program->loaded[program->loaded_count].name) {
+		close(fd);
+		return -ENOMEM;
+	}
 	program->loaded[program->loaded_count].fd = fd;
 	program->loaded_count++;
 	return fd;
@@ -167,4 +178,24 @@ int bpf_program__load(struct bpf_program *program, const char *function, int pro
 int bpf_program__map_fd(struct bpf_program *program, const char *name)
 {
 	return bpf_table_fd(program->module, name);
+}
+
+int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
+				       const char *tracepoint)
+{
+	int prog_fd, fd;
+
+	if (program->attachment_count == MAX_LOADED)
+		return -E2BIG;
+	prog_fd = bpf_program__load(program, function, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	if (prog_fd < 0)
+		return prog_fd;
+	fd = bpf_attach_raw_tracepoint(prog_fd, tracepoint);
+	if (fd < 0) {
+		print_error("cannot attach to the %s tracepoint: %s (this kernel needs raw tracepoints, Linux 4.17 or later)",
+			    tracepoint, strerror(errno));
+		return -errno;
+	}
+	program->attachments[program->attachment_count++] = fd;
+	return 0;
 }

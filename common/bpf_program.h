@@ -41,6 +41,14 @@ void bpf_program__free(struct bpf_program *program);
  */
 int bpf_program__load(struct bpf_program *program, const char *function, int prog_type);
 
+/*
+ * Loads `function` as a raw tracepoint program and attaches it to `tracepoint`
+ * (e.g. "page_fault_user"); the attachment ends with the program. Returns 0,
+ * or prints the reason and returns -errno.
+ */
+int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
+				       const char *tracepoint);
+
 /* The fd of map `name`, or -1. */
 int bpf_program__map_fd(struct bpf_program *program, const char *name);
 

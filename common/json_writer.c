@@ -90,3 +90,9 @@ void json_writer__double(struct json_writer *writer, const char *key, double val
 	begin_value(writer, key);
 	fprintf(writer->out, "%.3f", value);
 }
+
+void json_writer__bool(struct json_writer *writer, const char *key, bool value)
+{
+	begin_value(writer, key);
+	fputs(value ? "true" : "false", writer->out);
+}

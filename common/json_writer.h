@@ -2,6 +2,7 @@
 #ifndef JSON_WRITER_H
 #define JSON_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -22,6 +23,7 @@ void json_writer__begin_array(struct json_writer *writer, const char *key);
 void json_writer__end_array(struct json_writer *writer);
 void json_writer__string(struct json_writer *writer, const char *key, const char *value);
 void json_writer__u64(struct json_writer *writer, const char *key, uint64_t value);
+void json_writer__bool(struct json_writer *writer, const char *key, bool value);
 void json_writer__double(struct json_writer *writer, const char *key, double value);
 
 #endif

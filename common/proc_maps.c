@@ -20,6 +20,7 @@ bool map_entry__parse(char *line, struct map_entry *entry)
 	if (length && line[length - 1] == '\n')
 		line[length - 1] = '\0';
 	entry->executable = perms[2] == 'x';
+	entry->shared = perms[3] == 's';
 	entry->path = line + path_start;
 	return true;
 }

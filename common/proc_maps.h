@@ -11,6 +11,7 @@ struct map_entry {
 	uint64_t end;
 	uint64_t file_offset;
 	bool executable;
+	bool shared;		/* MAP_SHARED */
 	const char *path;	/* as the kernel prints it; "" for anonymous memory */
 };
 

@@ -235,8 +235,11 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 	for (i = 0; i < shown; i++) {
 		const struct stack_entry *entry = &report->entries[i];
 
-		fprintf(out, "\t%llu %s in %llu %s from stack\n", (unsigned long long)entry->value,
-			report->unit, (unsigned long long)entry->count, report->count_name);
+		fprintf(out, "\t%llu %s", (unsigned long long)entry->value, report->unit);
+		if (report->count_name)
+			fprintf(out, " in %llu %s", (unsigned long long)entry->count,
+				report->count_name);
+		fputs(" from stack\n", out);
 		for (f = entry->depth; f-- > 0;) {
 			fputs("\t\t", out);
 			write_frame(out, entry->frames[f], 0);
@@ -275,7 +278,8 @@ void stack_report__write_json(const struct stack_report *report, struct json_wri
 			json_writer__string(writer, NULL, entry->frames[f]);
 		json_writer__end_array(writer);
 		json_writer__u64(writer, report->unit, entry->value);
-		json_writer__u64(writer, report->count_name, entry->count);
+		if (report->count_name)
+			json_writer__u64(writer, report->count_name, entry->count);
 		json_writer__end_object(writer);
 	}
 	json_writer__end_array(writer);

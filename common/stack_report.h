@@ -20,7 +20,10 @@ struct stack_entry {
 
 struct stack_report;
 
-/* `unit` names the value ("bytes", "pages"), `count_name` the count ("allocations"). */
+/*
+ * `unit` names the value ("bytes", "pages"), `count_name` the events behind it
+ * ("allocations"), or NULL when the value is itself a count of events.
+ */
 struct stack_report *stack_report__new(const char *unit, const char *count_name);
 void stack_report__free(struct stack_report *report);
 

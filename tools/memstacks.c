@@ -29,6 +29,7 @@
 #include "stack_report.h"
 #include "symbolizer.h"
 #include "target.h"
+#include "tool_start.h"
 #include "trace_session.h"
 #include "uprobes.h"
 
@@ -129,8 +130,9 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 				      : result;
 }
 
-static int build_defines(const struct settings *settings, pid_t pid, struct bpf_defines *defines)
+static int build_defines(const void *tool_settings, pid_t pid, struct bpf_defines *defines)
 {
+	const struct settings *settings = tool_settings;
 	uint64_t stacks = settings->common.stack_storage_size;
 	int err = 0;
 
@@ -279,7 +281,6 @@ static int write_json(const char *path, const struct settings *settings,
 int main(int argc, char **argv)
 {
 	struct allocator_sites sites = {0};
-	struct bpf_defines defines = {0};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
 	const struct cli_settings *common;
 	struct settings settings;
-	int exit_code, removed, err;
+	int exit_code, err;
 
 	program_name = "memstacks";
 	exit_code = parse_settings(argc, argv, &settings);
@@ -298,31 +299,14 @@ int main(int argc, char **argv)
 	exit_code = 1;
 	common = &settings.common;
 
-	if (common->print_ebpf) {
-		if (build_defines(&settings, common->pid, &defines))
-			goto cleanup;
-		bpf_program__print(stdout, memstacks_bpf_text, &defines);
-		exit_code = 0;
+	program = tool_start(common, &settings, build_defines, memstacks_bpf_text, &target,
+			     &exit_code);
+	if (!program)
 		goto cleanup;
-	}
-	trace_session__handle_signals();
-	if (!bpf_program__check_requirements())
-		goto cleanup;
-	removed = uprobes__remove_stale();
-	if (removed > 0)
-		print_warning("removed %d uprobe events left behind by an earlier run that was killed",
-			      removed);
-
-	err = common->command ? target__spawn(&target, common->command)
-			      : target__open(&target, common->pid, common->tid);
-	if (err)
-		goto cleanup;
-	if (build_defines(&settings, target.pid, &defines))
-		goto cleanup;
-	program = bpf_program__compile(memstacks_bpf_text, &defines);
+	exit_code = 1;
 	probes = uprobe_set__new();
 	report = stack_report__new("bytes", "allocations");
-	if (!program || !probes || !report)
+	if (!probes || !report)
 		goto cleanup;
 
 	err = common->command ? attach_when_mapped(&settings, &target, &sites, program, probes)
@@ -364,7 +348,6 @@ cleanup:
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
 	allocator_sites__free(&sites);
-	bpf_defines__free(&defines);
 	if (target.pid)
 		target__close(&target);
 	return exit_code;

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "signal_gate.h"
+
 #define LEAK_THREADS 4
 #define HANDOFF_BLOCKS 8
 
@@ -228,32 +230,19 @@ static void run_sites(void *old_block)
 	run_threads();
 }
 
-static void wait_for_sigusr1(const sigset_t *set)
-{
-	int signal_number;
-
-	sigwait(set, &signal_number);
-}
-
 int main(int argc, char **argv)
 {
 	int wait = argc > 1 && !strcmp(argv[1], "--wait");
 	/* Allocated before tracing starts and freed during it: changes nothing. */
 	void *old_block = malloc(4321);
-	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* stdio allocates its buffer on first use: do that before tracing. */
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
+	/* stdio allocates its buffer on first use: the ready line does that before tracing. */
+	gate_announce_ready();
 	if (wait)
-		wait_for_sigusr1(&set);
+		gate_wait();
 	run_sites(old_block);
-	printf("done\n");
-	fflush(stdout);
+	gate_announce_done();
 	if (wait)
-		wait_for_sigusr1(&set);
+		gate_wait();
 	return 0;
 }

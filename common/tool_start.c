@@ -1,0 +1,40 @@
+#include "tool_start.h"
+
+#include <stdio.h>
+
+#include "errors.h"
+#include "trace_session.h"
+#include "uprobes.h"
+
+struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
+			       build_defines_fn build_defines, const char *bpf_text,
+			       struct target *target, int *exit_code)
+{
+	struct bpf_defines defines = {0};
+	struct bpf_program *program = NULL;
+	int removed, err;
+
+	*exit_code = 1;
+	if (settings->print_ebpf) {
+		if (!build_defines(tool_settings, settings->pid, &defines)) {
+			bpf_program__print(stdout, bpf_text, &defines);
+			*exit_code = 0;
+		}
+		goto out;
+	}
+	trace_session__handle_signals();
+	if (!bpf_program__check_requirements())
+		goto out;
+	removed = uprobes__remove_stale();
+	if (removed > 0)
+		print_warning("removed %d uprobe events left behind by an earlier run that was killed",
+			      removed);
+	err = settings->command ? target__spawn(target, settings->command)
+				: target__open(target, settings->pid, settings->tid);
+	if (err || build_defines(tool_settings, target->pid, &defines))
+		goto out;
+	program = bpf_program__compile(bpf_text, &defines);
+out:
+	bpf_defines__free(&defines);
+	return program;
+}

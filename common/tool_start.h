@@ -1,0 +1,26 @@
+/* The steps every tool takes between parsing its command line and attaching. */
+#ifndef TOOL_START_H
+#define TOOL_START_H
+
+#include <sys/types.h>
+
+#include "bpf_program.h"
+#include "cli.h"
+#include "target.h"
+
+/* A tool's -D settings for a program that traces `pid`: 0 or -errno. */
+typedef int (*build_defines_fn)(const void *tool_settings, pid_t pid,
+				struct bpf_defines *defines);
+
+/*
+ * With --ebpf, prints `bpf_text` specialised by `build_defines` and returns
+ * NULL with *exit_code 0. Otherwise installs the signal handlers, checks the
+ * requirements, removes stale probes of earlier runs, opens or starts the
+ * target (-p, -t, -c) and compiles the program for it: the program, or NULL
+ * with *exit_code 1 after printing why.
+ */
+struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
+			       build_defines_fn build_defines, const char *bpf_text,
+			       struct target *target, int *exit_code);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * How test and benchmark targets synchronise with the test, without sleeps:
+ * print "ready PID", wait for SIGUSR1, do the work, print "done", and (if
+ * asked) wait for SIGUSR1 again before exiting, so that the tool can read the
+ * live process at the end of its trace.
+ */
+#ifndef SIGNAL_GATE_H
+#define SIGNAL_GATE_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* Blocks SIGUSR1 (to be taken by sigwait) and says the target is ready. */
+static inline void gate_announce_ready(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+}
+
+static inline void gate_wait(void)
+{
+	sigset_t set;
+	int signal_number;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigwait(&set, &signal_number);
+}
+
+static inline void gate_announce_done(void)
+{
+	printf("done\n");
+	fflush(stdout);
+}
+
+#endif
