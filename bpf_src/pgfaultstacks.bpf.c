@@ -11,7 +11,7 @@
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
  *   STACK_STORAGE_SIZE  entries of the stack map
  *   MAX_PAGES           pages recorded at once (default mode)
- *   MAX_RELEASED        released ranges logged (default mode)
+ *   MAX_RELEASED        released and moved ranges logged (default mode)
  */
 #include <uapi/linux/ptrace.h>
 #include "pgfaultstacks.h"
@@ -91,7 +91,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 
 #else /* resident pages */
 
-BPF_HASH(pages, u64, struct page_record, MAX_PAGES);
+BPF_HASH(pages, struct page_key, struct page_record, MAX_PAGES);
 
 /*
  * A fault on a page that was not present may give the target a page; so may a
@@ -102,22 +102,24 @@ BPF_HASH(pages, u64, struct page_record, MAX_PAGES);
  */
 static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 {
+	struct page_key key = {.page = address & PAGE_MASK_4K};
 	struct page_record record = {};
-	u64 page = address & PAGE_MASK_4K;
-	u64 *generation;
+	u64 *generation, *moves;
 
 	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
+	moves = counter(COUNT_MOVES);
+	key.moves = moves ? *moves : 0;
 	if (error_code & PF_ERROR_PROTECTION) {
-		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&page))
+		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&key))
 			return 0;
 	}
 	generation = counter(COUNT_EXEC_GENERATION);
 	record.exec_generation = generation ? *generation : 0;
 	record.fault_ns = bpf_ktime_get_ns();
 	record.stack_id = capture_user_stack(ctx);
-	if (pages.update(&page, &record))
+	if (pages.update(&key, &record))
 		count(COUNT_LOST_PAGES);
 	return 0;
 }
@@ -132,19 +134,31 @@ BPF_ARRAY(released_ranges, struct released_range, MAX_RELEASED);
 #define ADVICE_REMOVE 9
 #define ADVICE_PAGEOUT 21
 #define ADVICE_DONTNEED_LOCKED 24
+#define MAX_ERRNO 4095
 
-static __always_inline int releases_pages(long syscall, u64 advice)
+static __always_inline int drops_pages(u64 advice)
 {
-	if (syscall == NR_MUNMAP || syscall == NR_MREMAP)
-		return 1;
-	return syscall == NR_MADVISE &&
-	       (advice == ADVICE_DONTNEED || advice == ADVICE_REMOVE ||
-		advice == ADVICE_PAGEOUT || advice == ADVICE_DONTNEED_LOCKED);
+	return advice == ADVICE_DONTNEED || advice == ADVICE_REMOVE ||
+	       advice == ADVICE_PAGEOUT || advice == ADVICE_DONTNEED_LOCKED;
+}
+
+static __always_inline void log_range(struct released_range *range)
+{
+	u64 *logged = counter(COUNT_RELEASED);
+	u32 slot;
+
+	if (!logged)
+		return;
+	range->time_ns = bpf_ktime_get_ns();
+	/* Past the end of the log the update fails; the frontend counts those. */
+	slot = __sync_fetch_and_add(logged, 1);
+	released_ranges.update(&slot, range);
 }
 
 /*
  * TP_PROTO(struct pt_regs *regs, long id): every system call of every process
- * comes here, so the call number is checked before anything else.
+ * comes here, so the call number is checked before anything else. Releases
+ * are logged on entry, before the pages go.
  */
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
@@ -152,25 +166,42 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 	long syscall = ctx->args[1];
 	struct released_range range = {};
 	u64 length = 0, advice = 0;
-	u64 *logged;
-	u32 slot;
 
-	if (syscall != NR_MUNMAP && syscall != NR_MADVISE && syscall != NR_MREMAP)
+	if (syscall != NR_MUNMAP && syscall != NR_MADVISE)
 		return 0;
 	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID)
 		return 0;
 	bpf_probe_read_kernel(&range.start, sizeof(range.start), &regs->di);
 	bpf_probe_read_kernel(&length, sizeof(length), &regs->si);
 	bpf_probe_read_kernel(&advice, sizeof(advice), &regs->dx);
-	if (!releases_pages(syscall, advice))
+	if (syscall == NR_MADVISE && !drops_pages(advice))
 		return 0;
 	range.end = range.start + length;
-	range.time_ns = bpf_ktime_get_ns();
-	logged = counter(COUNT_RELEASED);
-	if (!logged)
+	log_range(&range);
+	return 0;
+}
+
+/*
+ * TP_PROTO(struct pt_regs *regs, long ret): a move is logged on return, where
+ * the new address is known; the registers still hold the arguments.
+ */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	u64 new_address = ctx->args[1], syscall = 0, length = 0;
+	struct released_range range = {};
+
+	bpf_probe_read_kernel(&syscall, sizeof(syscall), &regs->orig_ax);
+	if (syscall != NR_MREMAP || new_address >= (u64)-MAX_ERRNO)
 		return 0;
-	slot = __sync_fetch_and_add(logged, 1);
-	released_ranges.update(&slot, &range);
+	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID)
+		return 0;
+	bpf_probe_read_kernel(&range.start, sizeof(range.start), &regs->di);
+	bpf_probe_read_kernel(&length, sizeof(length), &regs->si);
+	range.end = range.start + length;
+	range.moved_to = new_address;
+	log_range(&range);
+	count(COUNT_MOVES);
 	return 0;
 }
 

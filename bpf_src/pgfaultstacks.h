@@ -11,8 +11,18 @@
 #define PF_ERROR_WRITE 0x2
 
 /*
+ * Records are per page and per mremap move: a fault at an address that a move
+ * has vacated makes a new record, and does not overwrite the one whose page
+ * now lives at the move's destination.
+ */
+struct page_key {
+	__u64 page;
+	__u64 moves;		/* mremap moves logged before the fault */
+};
+
+/*
  * The last fault that could have given the target this page. One record per
- * page: a page faulted twice keeps the latest stack.
+ * key: a page faulted twice keeps the latest stack.
  */
 struct page_record {
 	__s32 stack_id;		/* negative: the stack could not be stored */
@@ -21,15 +31,17 @@ struct page_record {
 };
 
 /*
- * Memory the target gave back (munmap, mremap's old range, madvise that drops
- * pages): a page recorded before `time_ns` in [start, end) is gone, even if
- * the address is mapped and resident again later without a fault of its own
- * (file pages mapped around another fault).
+ * Memory the target gave back or moved, in the order it happened. A release
+ * (munmap, madvise that drops pages) ends the pages recorded in [start, end)
+ * before `time_ns`, even if the address is resident again later without a
+ * fault of its own (file pages mapped around another fault). A move (mremap)
+ * takes them, resident, to `moved_to`: realloc grows large blocks that way.
  */
 struct released_range {
 	__u64 start;
 	__u64 end;
 	__u64 time_ns;
+	__u64 moved_to;		/* 0 for a release */
 };
 
 /* Counters kept by the BPF program, reported in the summary and JSON. */
@@ -40,6 +52,7 @@ enum fault_counter {
 	COUNT_LOST_FAULT_STACKS,	/* --all-faults: stack-count map full */
 	COUNT_EXEC_GENERATION,	/* execs of the target seen: records before the last are dropped */
 	COUNT_RELEASED,		/* released ranges logged, including those the log had no room for */
+	COUNT_MOVES,		/* mremap moves among them */
 	COUNTERS,
 };
 

@@ -34,7 +34,7 @@ struct settings {
 };
 
 #define DEFAULT_MAX_PAGES 1048576	/* 4 GiB of 4 KiB pages */
-/* munmap, mremap and madvise calls that drop pages, logged while tracing. */
+/* munmap, mremap and madvise calls that drop or move pages, logged while tracing. */
 #define MAX_RELEASED 65536
 
 enum pgfaultstacks_option {
@@ -132,10 +132,10 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 
 static int attach(const struct settings *settings, struct bpf_program *program)
 {
-	/* The last one logs released memory, which --all-faults does not need. */
+	/* The last two log released and moved memory, which --all-faults does not need. */
 	static const char *const tracepoints[] = {"page_fault_user", "page_fault_kernel",
-						  "sched_process_exec", "sys_enter"};
-	size_t count = sizeof(tracepoints) / sizeof(tracepoints[0]) - settings->all_faults;
+						  "sched_process_exec", "sys_enter", "sys_exit"};
+	size_t count = sizeof(tracepoints) / sizeof(tracepoints[0]) - 2 * settings->all_faults;
 	char function[64];
 	size_t i;
 	int err;

@@ -41,19 +41,20 @@ struct faulted_pages {
 
 static int read_pages(struct faulted_pages *pages, int fd, uint32_t generation)
 {
-	uint64_t address, next;
+	struct page_key key, next;
 	struct page_record record;
 	void *previous = NULL;
 
 	while (bpf_get_next_key(fd, previous, &next) == 0) {
-		address = next;
-		previous = &address;
-		if (bpf_lookup_elem(fd, &address, &record) || record.exec_generation != generation)
+		key = next;
+		previous = &key;
+		if (bpf_lookup_elem(fd, &key, &record) || record.exec_generation != generation)
 			continue;	/* faulted by the image the target replaced by exec */
 		if (growable_array__reserve(&pages->items, &pages->capacity, pages->count,
 					    sizeof(*pages->items)))
 			return -ENOMEM;
-		pages->items[pages->count++] = (struct faulted_page){.address = address, .record = record};
+		pages->items[pages->count++] =
+			(struct faulted_page){.address = key.page, .record = record};
 	}
 	return 0;
 }
@@ -89,11 +90,16 @@ static size_t first_at(const struct faulted_pages *pages, uint64_t address)
 	return low;
 }
 
-/* Marks the records that a later munmap, mremap or madvise gave back. */
-static void mark_released(struct faulted_pages *pages, int fd, uint64_t logged,
-			  uint32_t max_released, struct pgfault_totals *totals)
+/*
+ * Replays what the target released or moved, in the order it happened: a
+ * release marks the older records in its range as gone; a move takes them to
+ * their new address.
+ */
+static void replay_released(struct faulted_pages *pages, int fd, uint64_t logged,
+			    uint32_t max_released, struct pgfault_totals *totals)
 {
 	struct released_range range;
+	bool moved = false;
 	uint32_t slot;
 	size_t i;
 
@@ -104,11 +110,35 @@ static void mark_released(struct faulted_pages *pages, int fd, uint64_t logged,
 	for (slot = 0; slot < logged; slot++) {
 		if (bpf_lookup_elem(fd, &slot, &range))
 			continue;
+		if (moved)
+			qsort(pages->items, pages->count, sizeof(*pages->items), by_address);
+		moved = false;
 		for (i = first_at(pages, range.start);
 		     i < pages->count && pages->items[i].address < range.end; i++) {
-			if (pages->items[i].record.fault_ns < range.time_ns)
-				pages->items[i].released = true;
+			struct faulted_page *page = &pages->items[i];
+
+			if (page->record.fault_ns >= range.time_ns || page->released)
+				continue;
+			if (range.moved_to) {
+				page->address = page->address - range.start + range.moved_to;
+				moved = true;
+			} else {
+				page->released = true;
+			}
 		}
+	}
+	if (moved)
+		qsort(pages->items, pages->count, sizeof(*pages->items), by_address);
+	/* Records that ended at one address: the latest fault there is the page now. */
+	for (i = 1; i < pages->count; i++) {
+		struct faulted_page *before = &pages->items[i - 1], *page = &pages->items[i];
+
+		if (before->address != page->address || before->released || page->released)
+			continue;
+		if (before->record.fault_ns < page->record.fault_ns)
+			before->released = true;
+		else
+			page->released = true;
 	}
 }
 
@@ -240,8 +270,8 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 	if (err)
 		goto out;
 	qsort(pages.items, pages.count, sizeof(*pages.items), by_address);
-	mark_released(&pages, bpf_program__map_fd(program, "released_ranges"),
-		      totals->counters[COUNT_RELEASED], max_released, totals);
+	replay_released(&pages, bpf_program__map_fd(program, "released_ranges"),
+			totals->counters[COUNT_RELEASED], max_released, totals);
 	err = weigh_pages(&pages, residency, baseline, totals);
 	if (err)
 		goto out;
