@@ -11,6 +11,8 @@ import select
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 BUILD = os.environ.get("MEMSTACKS_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
@@ -33,15 +35,37 @@ def target_path(name):
     return path
 
 
+# What was read from each stream past its last complete line. A buffered
+# readline() would hide such lines from select(), so streams are read raw.
+_pending = {}
+
+
 def read_line(stream, what, timeout_s=LINE_TIMEOUT_S):
     """The next line of `stream`, failing (not hanging) if none comes."""
-    ready, _, _ = select.select([stream], [], [], timeout_s)
-    if not ready:
-        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-    line = stream.readline()
-    if not line:
-        raise AssertionError(f"stream closed while waiting for {what}")
-    return line
+    fd = stream.fileno()
+    pending = _pending.get(fd, b"")
+    while b"\n" not in pending:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+        if not ready:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise AssertionError(f"stream closed while waiting for {what}")
+        pending += chunk
+    line, _, rest = pending.partition(b"\n")
+    _pending[fd] = rest
+    return line.decode() + "\n"
+
+
+def read_rest(stream):
+    """Everything left in `stream` once its writer is done, after what read_line buffered."""
+    fd = stream.fileno()
+    data = _pending.pop(fd, b"")
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return data.decode()
+        data += chunk
 
 
 def read_until(stream, prefix, what):
@@ -68,9 +92,11 @@ class WaitingTarget:
         self.worked = False
 
     def run_work(self):
+        """Lets the target work; the lines it printed up to "done"."""
         self.process.send_signal(signal.SIGUSR1)
-        read_until(self.process.stdout, "done", "the target to finish its work")
+        self.output = read_until(self.process.stdout, "done", "the target to finish its work")
         self.worked = True
+        return self.output
 
     def finish(self):
         """Lets the target run to its end (its work first, if not done yet); its exit code."""
@@ -99,11 +125,18 @@ class Run:
         return f"<exit {self.returncode}\nstderr:\n{self.stderr}\nstdout:\n{self.stdout[:3000]}>"
 
 
+# Every tool process a test started, so that a failing test leaves none running.
+_started = []
+
+
 def start_tool(tool, args, json_file=None):
+    """The tool running with stdout and stderr piped, --json added when `json_file` is given."""
     command = [tool_path(tool), *args]
     if json_file:
         command += ["--json", json_file]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _started.append(process)
+    return process
 
 
 def wait_for_tracing(process):
@@ -112,12 +145,25 @@ def wait_for_tracing(process):
         return read_until(process.stderr, "Tracing", "the Tracing line")
     except AssertionError:
         process.kill()
-        out, err = process.communicate()
-        raise AssertionError(f"no Tracing line; stdout: {out!r} stderr: {err!r}")
+        raise AssertionError(f"no Tracing line; stdout: {read_rest(process.stdout)!r} "
+                             f"stderr: {read_rest(process.stderr)!r}")
 
 
-def finish_tool(process, head_lines, json_file):
-    out, err = process.communicate(timeout=LINE_TIMEOUT_S)
+def finish_tool(process, head_lines, json_file, after_exit=None):
+    """Waits for the tool, draining its output; `after_exit` runs once it has exited
+    (a -c command that waits for a signal still holds the tool's stdout open)."""
+    drained = {}
+    readers = [threading.Thread(target=lambda name=name, stream=stream:
+                                drained.__setitem__(name, read_rest(stream)))
+               for name, stream in (("out", process.stdout), ("err", process.stderr))]
+    for reader in readers:
+        reader.start()
+    process.wait(timeout=LINE_TIMEOUT_S)
+    if after_exit:
+        after_exit()
+    for reader in readers:
+        reader.join(timeout=LINE_TIMEOUT_S)
+    out, err = drained.get("out", ""), drained.get("err", "")
     report = None
     if json_file and os.path.exists(json_file) and os.path.getsize(json_file):
         with open(json_file) as f:
@@ -173,6 +219,9 @@ OUR_PROGRAMS = [f"{fn}_entry" for fn in ("malloc", "calloc", "realloc", "realloc
                                           "posix_memalign", "aligned_alloc", "memalign",
                                           "valloc", "pvalloc", "free")]
 OUR_PROGRAMS += ["alloc_return", "stop_at_loader_event"]
+OUR_PROGRAMS += [f"raw_tracepoint__{tp}" for tp in ("page_fault_user", "page_fault_kernel",
+                                                    "sched_process_exec")]
+OUR_PROGRAMS += ["sys_enter", "sys_exit"]
 
 
 def our_leftovers():
@@ -185,9 +234,24 @@ def our_leftovers():
         pass
     programs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True, check=True)
     # BPF keeps the first 15 characters of a program's name.
-    names = [name[:15] for name in OUR_PROGRAMS]
+    names = OUR_PROGRAMS + [name[:15] for name in OUR_PROGRAMS]
     ours = [name for name in re.findall(r"name (\S+)", programs.stdout) if name in names]
     leftovers += [f"BPF program {name}" for name in ours]
+    return leftovers
+
+
+# The kernel frees a raw tracepoint's program after an RCU grace period, some
+# time after the tool's exit closed it: how long to let that happen.
+RELEASE_DEADLINE_S = 10
+
+
+def leftovers_after_release():
+    """our_leftovers(), once the kernel has had its deadline to release what was closed."""
+    deadline = time.monotonic() + RELEASE_DEADLINE_S
+    leftovers = our_leftovers()
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.05)    # polling the kernel's state, not standing in for a signal
+        leftovers = our_leftovers()
     return leftovers
 
 
@@ -195,7 +259,12 @@ class ToolTestCase(unittest.TestCase):
     """Checks after every test that nothing of ours stayed attached."""
 
     def tearDown(self):
-        self.assertEqual(our_leftovers(), [], "probes or programs left behind")
+        while _started:
+            process = _started.pop()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self.assertEqual(leftovers_after_release(), [], "probes or programs left behind")
 
     def assertRunOk(self, run):
         self.assertEqual(run.returncode, 0, run)

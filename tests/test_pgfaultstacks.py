@@ -1,0 +1,119 @@
+"""pgfaultstacks against targets whose page faults are known exactly."""
+import os
+import re
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import page_truth  # noqa: E402
+from harness import (ToolTestCase, WaitingTarget, finish_tool,  # noqa: E402
+                     read_line, run_command, start_tool, target_path,
+                     trace_waiting_target, wait_for_tracing)
+
+
+def within_rss(test, report, percent=2, slack_pages=16):
+    """The attributed pages against the RSS growth over the same time."""
+    growth_kb = report["rss_end_kb"] - report["rss_start_kb"]
+    attributed_kb = report["pages"] * 4
+    test.assertLessEqual(abs(attributed_kb - growth_kb), growth_kb * percent / 100 + slack_pages * 4,
+                         f"attributed {attributed_kb} kB against RSS growth {growth_kb} kB")
+
+
+class UnderPid(ToolTestCase):
+    def trace(self, target_name, *args):
+        target = WaitingTarget(target_name)
+        try:
+            run = trace_waiting_target("pgfaultstacks", target, list(args))
+        finally:
+            target.kill()
+        self.assertEqual(run.returncode, 0, run)
+        return run, target.output
+
+    def test_resident_pages_per_site(self):
+        run, output = self.trace("page_toucher")
+        report = run.json
+        expected = page_truth.expected(output)
+        self.assertEqual(page_truth.per_site(report), expected)
+        self.assertEqual(report["file_pages"], page_truth.FILE_PAGES)
+        self.assertEqual(report["shmem_pages"], 0)
+        self.assertEqual(report["anon_pages"] + report["file_pages"], report["pages"])
+        self.assertTrue(report["residency_checked"])
+        self.assertEqual(report["lost_events"], 0)
+        rest = report["pages"] - sum(expected.values())
+        self.assertGreaterEqual(rest, page_truth.SMALL_BLOCK_PAGES)
+        self.assertLessEqual(rest, page_truth.SMALL_BLOCK_PAGES + page_truth.SMALL_BLOCK_SLACK)
+        within_rss(self, report, percent=0, slack_pages=0)
+        self.assertGreater(report["raw_faults"], 0)
+        self.assertRegex(run.stderr, r"pgfaultstacks: \d+ pages \(\d+ anonymous, 64 file-backed, "
+                                     r"0 shared memory\) resident from \d+ stacks .*; \d+ faults in all")
+
+    def test_stacks_name_the_callers(self):
+        run, _ = self.trace("page_toucher")
+        for stack in run.json["stacks"]:
+            if stack["frames"][-1] in page_truth.SITES:
+                self.assertEqual(stack["frames"][-2], "main", stack["frames"])
+
+    def test_attribution_matches_rss_growth_under_churn(self):
+        run, _ = self.trace("churn_workload")
+        within_rss(self, run.json)
+        self.assertEqual(run.json["lost_events"], 0)
+
+    def test_all_faults_shows_the_overcount(self):
+        resident, _ = self.trace("churn_workload")
+        naive, _ = self.trace("churn_workload", "--all-faults")
+        self.assertEqual(naive.json["mode"], "all-faults")
+        faults = sum(stack["faults"] for stack in naive.json["stacks"])
+        self.assertEqual(faults, naive.json["raw_faults"])
+        # Every fault counted: ten times and more the pages that stay.
+        self.assertGreater(faults, 10 * resident.json["pages"])
+        self.assertEqual(resident.json["raw_faults"], naive.json["raw_faults"])
+
+    def test_folded(self):
+        run, output = self.trace("page_toucher", "-f")
+        lines = {}
+        for line in run.stdout.splitlines():
+            match = re.fullmatch(r"(page_toucher(?:;[^;]+)+) (\d+)", line)
+            self.assertIsNotNone(match, f"not a folded line: {line!r}")
+            lines[match.group(1)] = int(match.group(2))
+        fresh = [value for stack, value in lines.items() if stack.endswith(";main;write_fresh_pages")]
+        self.assertEqual(fresh, [100])
+
+
+class UnderCommand(ToolTestCase):
+    def test_resident_pages_per_site(self):
+        """-c: the command runs, says done and waits; the trace ends by Ctrl-C."""
+        process = start_tool("pgfaultstacks", ["-c", target_path("page_toucher") + " --stay"],
+                             json_file="/tmp/pgfaultstacks-command-test.json")
+        head = wait_for_tracing(process)
+        output = []
+        while not output or not output[-1].startswith("done"):
+            output.append(read_line(process.stdout, "the command's done line"))
+        pid = int(re.match(r"ready (\d+)", output[0]).group(1))
+        process.send_signal(signal.SIGINT)
+        run = finish_tool(process, head, "/tmp/pgfaultstacks-command-test.json",
+                          after_exit=lambda: os.kill(pid, signal.SIGUSR1))
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(page_truth.per_site(run.json), page_truth.expected(output))
+        # Traced from the first fault: the dynamic loader's own pages are there too.
+        self.assertGreater(run.json["file_pages"], page_truth.FILE_PAGES)
+
+
+class BadInput(ToolTestCase):
+    def test_one_line_errors(self):
+        for args, code, words in [(["--frobnicate"], 2, "unknown option"),
+                                  (["-p", "12x"], 2, "invalid PID"),
+                                  (["--max-pages", "0", "-p", "1"], 2, "--max-pages"),
+                                  (["-p", "2"], 1, "kernel thread"),
+                                  (["-c", "no-such-command-here"], 1, "full path")]:
+            with self.subTest(args=args):
+                run = run_command("pgfaultstacks", args, json_report=False)
+                self.assertEqual(run.returncode, code, run)
+                lines = run.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, run.stderr)
+                self.assertTrue(lines[0].startswith("pgfaultstacks: "), lines[0])
+                self.assertIn(words, lines[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
