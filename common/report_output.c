@@ -21,11 +21,14 @@ void report_output__write(const struct cli_settings *settings, const struct targ
 	stack_report__write_text(report, stdout, settings->top);
 }
 
-void report_output__print_rss(const struct trace_session *session, uint64_t attributed_kb)
+void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb)
 {
-	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time; %llu kB attributed\n",
-		program_name, session->rss_start_kb, session->rss_end_kb,
-		session->rss_end_kb - session->rss_start_kb, (unsigned long long)attributed_kb);
+	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time", program_name,
+		session->rss_start_kb, session->rss_end_kb,
+		session->rss_end_kb - session->rss_start_kb);
+	if (attributed_kb >= 0)
+		fprintf(stderr, "; %lld kB attributed", (long long)attributed_kb);
+	fputc('\n', stderr);
 }
 
 FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,

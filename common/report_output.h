@@ -18,8 +18,11 @@
 void report_output__write(const struct cli_settings *settings, const struct target *target,
 			  const struct stack_report *report, const char *what);
 
-/* "<tool>: RSS A kB -> B kB (+C kB) over the same time, N kB attributed" on stderr. */
-void report_output__print_rss(const struct trace_session *session, uint64_t attributed_kb);
+/*
+ * "<tool>: RSS A kB -> B kB (+C kB) over the same time; N kB attributed" on
+ * stderr; without the attributed part when `attributed_kb` is negative.
+ */
+void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb);
 
 /*
  * Opens `path` and writes the fields every tool's JSON has: tool, mode, pid,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Quick start demo: installs what is missing, builds, starts the bundled
-# forwarder, and traces it with memstacks while the load driver runs. Results
-# go to demo-output/ (or $DEMO_DIR). Run as root.
+# forwarder, and traces it with memstacks and pgfaultstacks while the load
+# driver runs. Results go to demo-output/ (or $DEMO_DIR). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -19,11 +19,11 @@ until grep -q listening "$out/forwarder.log"; do
   sleep 0.1
 done
 
-# trace PREFIX ARGS...: runs memstacks on the forwarder while the driver sends load.
+# trace TOOL NAME ARGS...: runs TOOL on the forwarder while the driver sends load.
 trace() {
-  local name=$1
-  shift
-  "$build/memstacks" -p $forwarder "$@" --json "$out/$name.json" \
+  local tool=$1 name=$2
+  shift 2
+  "$build/$tool" -p $forwarder "$@" --json "$out/$name.json" \
     > "$out/$name.txt" 2> "$out/$name.log" &
   local tracer=$!
   until grep -q '^Tracing' "$out/$name.log"; do
@@ -37,13 +37,19 @@ trace() {
 }
 
 echo "== memstacks: unfreed allocations of the forwarder under load"
-trace memstacks_unfreed -T 3
+trace memstacks memstacks_unfreed -T 3
 cat "$out/memstacks_unfreed.txt"
 echo "== memstacks -f: the same as folded stacks for a flame graph"
-trace memstacks_unfreed_folded -f
+trace memstacks memstacks_unfreed_folded -f
 mv "$out/memstacks_unfreed_folded.txt" "$out/memstacks_unfreed.folded"
 echo "== memstacks -a: every allocation, frees ignored"
-trace memstacks_all -a -f
+trace memstacks memstacks_all -a -f
 mv "$out/memstacks_all.txt" "$out/memstacks_all.folded"
+echo "== pgfaultstacks: resident pages the forwarder faulted in under load"
+trace pgfaultstacks pgfaultstacks -T 3
+cat "$out/pgfaultstacks.txt"
+echo "== pgfaultstacks -f: the same as folded stacks for a flame graph"
+trace pgfaultstacks pgfaultstacks_folded -f
+mv "$out/pgfaultstacks_folded.txt" "$out/pgfaultstacks.folded"
 echo
-echo "demo: reports, JSON and folded stacks are in $out/"
+echo "demo: reports, JSON and folded stacks (flame graph input) are in $out/"

@@ -79,5 +79,10 @@ class HelpAndManPage(unittest.TestCase):
         self.assertIn(help_text(self.tool).strip(), usage)
 
 
+
+class PgfaultstacksHelpAndManPage(HelpAndManPage):
+    tool = "pgfaultstacks"
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -241,7 +241,9 @@ static void print_summary(const struct settings *settings, const struct target *
 		(unsigned long long)stack_report__total_count(report),
 		stack_report__length(report), (int)target->pid, target->comm, session->duration_s,
 		trace_session__end_reason(session));
-	report_output__print_rss(session, stack_report__total_value(report) / 1024);
+	/* -a counts requests, not memory kept: nothing of it is set against RSS. */
+	report_output__print_rss(session, settings->all ? -1
+							: (int64_t)(stack_report__total_value(report) / 1024));
 	if (losses->counts[LOSS_STACK])
 		print_warning("%llu stacks were not stored: the stack map was full or two stacks shared a slot; their bytes are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)losses->counts[LOSS_STACK], MISSED_STACK_FRAME);

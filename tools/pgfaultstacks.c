@@ -152,9 +152,10 @@ static int attach(const struct settings *settings, struct bpf_program *program)
 	return 0;
 }
 
-static uint64_t attributed_kb(const struct settings *settings, const struct stack_report *report)
+/* Faults are not pages: --all-faults attributes no memory. */
+static int64_t attributed_kb(const struct settings *settings, const struct stack_report *report)
 {
-	return settings->all_faults ? 0 : stack_report__total_value(report) * PAGE_SIZE_4K / 1024;
+	return settings->all_faults ? -1 : (int64_t)(stack_report__total_value(report) * PAGE_SIZE_4K / 1024);
 }
 
 static void print_summary(const struct settings *settings, const struct target *target,
