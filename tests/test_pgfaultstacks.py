@@ -67,7 +67,8 @@ class UnderPid(ToolTestCase):
         self.assertEqual(faults, naive.json["raw_faults"])
         # Every fault counted: ten times and more the pages that stay.
         self.assertGreater(faults, 10 * resident.json["pages"])
-        self.assertEqual(resident.json["raw_faults"], naive.json["raw_faults"])
+        # Two processes of the same workload fault alike, to a stray stack page or so.
+        self.assertLessEqual(abs(resident.json["raw_faults"] - naive.json["raw_faults"]), 16)
 
     def test_folded(self):
         run, output = self.trace("page_toucher", "-f")
