@@ -5,15 +5,15 @@
  *   TARGET_TGID         process to trace
  *   TARGET_TID          one thread of it, or 0 for all
  *   MODE_ALL            1: count every allocation at entry (-a); 0: track live blocks
- *   STACK_STORAGE_SIZE  entries of the stack map
+ *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_LIVE_BLOCKS     entries of the live-block map (unfreed mode)
  *   MAX_THREADS         threads that may be inside the allocator at once
  *   MAX_STACKS          distinct stacks counted in -a mode
  */
 #include <uapi/linux/ptrace.h>
 #include "memstacks.h"
+#include "user_stacks.h"
 
-BPF_STACK_TRACE(stack_traces, STACK_STORAGE_SIZE);
 BPF_ARRAY(losses, u64, LOSS_KINDS);
 
 static __always_inline int is_traced_process(u64 pid_tgid)
@@ -98,8 +98,8 @@ static __always_inline int count_request(struct pt_regs *ctx, u32 fn, u64 bytes)
 
 	key.fn = fn;
 	key.caller = call.return_address;
-	key.stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
-	if (key.stack_id < 0)
+	key.stack = store_user_stack(ctx);
+	if (key.stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	total = stack_totals.lookup_or_try_init(&key, &zero);
 	if (!total) {
@@ -169,8 +169,8 @@ int pvalloc_entry(struct pt_regs *ctx)
 static __always_inline void capture_stack(struct pt_regs *ctx, u32 fn, struct stack_key *key)
 {
 	key->fn = fn;
-	key->stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
-	if (key->stack_id < 0)
+	key->stack = store_user_stack(ctx);
+	if (key->stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)PT_REGS_SP(ctx));
 }

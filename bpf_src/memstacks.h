@@ -2,7 +2,7 @@
 #ifndef MEMSTACKS_H
 #define MEMSTACKS_H
 
-#ifndef __BPF__
+#ifndef BPF_HASH		/* not compiled by libbcc: the frontend */
 #include <linux/types.h>
 #endif
 
@@ -26,9 +26,10 @@ enum alloc_fn {
  * yet), so the direct caller, the return address at [rsp], is kept beside it.
  */
 struct stack_key {
-	__s32 stack_id;		/* negative: the stack could not be stored */
-	__u32 fn;		/* enum alloc_fn */
+	__u64 stack;		/* key in user_stacks, or MISSED_STACK */
 	__u64 caller;		/* return address into the direct caller */
+	__u32 fn;		/* enum alloc_fn */
+	__u32 padding;		/* zeroed: the key is hashed whole */
 };
 
 /* -a mode: what one stack requested in all. */
@@ -45,7 +46,7 @@ struct live_block {
 
 /* Losses counted by the BPF program, reported in the summary and JSON. */
 enum loss_kind {
-	LOSS_STACK,		/* stack map full or colliding: [Missed User Stack] */
+	LOSS_STACK,		/* stack not captured or the stack map full: [Missed User Stack] */
 	LOSS_LIVE_BLOCKS,	/* live-block map full: an allocation not tracked */
 	LOSS_CALLS,		/* per-thread call map full: an allocation not seen */
 	LOSS_STACK_TOTALS,	/* -a stack-totals map full: an allocation not counted */

@@ -9,18 +9,18 @@
  *   TARGET_TGID         process to trace
  *   TARGET_TID          one thread of it, or 0 for all
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
- *   STACK_STORAGE_SIZE  entries of the stack map
+ *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_PAGES           pages recorded at once (default mode)
  *   MAX_RELEASED        released and moved ranges logged (default mode)
  */
 #include <uapi/linux/ptrace.h>
 #include "pgfaultstacks.h"
+#include "user_stacks.h"
 
 /* Above this an address is the kernel's, not the target's (x86-64, 4-level paging). */
 #define USER_ADDRESS_LIMIT (1UL << 47)
 #define PAGE_MASK_4K (~0xfffUL)
 
-BPF_STACK_TRACE(stack_traces, STACK_STORAGE_SIZE);
 BPF_ARRAY(counters, u64, COUNTERS);
 
 static __always_inline u64 *counter(int which)
@@ -52,36 +52,36 @@ static __always_inline void count(int which)
  */
 BPF_PERCPU_ARRAY(walking_stack, u32, 1);
 
-static __always_inline s32 capture_user_stack(void *ctx)
+static __always_inline u64 capture_user_stack(void *ctx)
 {
 	int zero = 0;
 	u32 *walking = walking_stack.lookup(&zero);
-	s32 stack_id;
+	u64 stack;
 
 	if (walking)
 		*walking = 1;
-	stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK);
+	stack = store_user_stack(ctx);
 	if (walking)
 		*walking = 0;
-	if (stack_id < 0)
+	if (stack == MISSED_STACK)
 		count(COUNT_LOST_STACKS);
-	return stack_id;
+	return stack;
 }
 
 #if MODE_ALL_FAULTS
 
-BPF_HASH(fault_counts, s32, u64, STACK_STORAGE_SIZE);
+BPF_HASH(fault_counts, u64, u64, STACK_STORAGE_SIZE);
 
 static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 {
 	u64 zero = 0, *faults;
-	s32 stack_id;
+	u64 stack;
 
 	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
-	stack_id = capture_user_stack(ctx);
-	faults = fault_counts.lookup_or_try_init(&stack_id, &zero);
+	stack = capture_user_stack(ctx);
+	faults = fault_counts.lookup_or_try_init(&stack, &zero);
 	if (faults)
 		__sync_fetch_and_add(faults, 1);
 	else
@@ -118,7 +118,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	generation = counter(COUNT_EXEC_GENERATION);
 	record.exec_generation = generation ? *generation : 0;
 	record.fault_ns = bpf_ktime_get_ns();
-	record.stack_id = capture_user_stack(ctx);
+	record.stack = capture_user_stack(ctx);
 	if (pages.update(&key, &record))
 		count(COUNT_LOST_PAGES);
 	return 0;

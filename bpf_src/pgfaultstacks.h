@@ -2,7 +2,7 @@
 #ifndef PGFAULTSTACKS_H
 #define PGFAULTSTACKS_H
 
-#ifndef __BPF__
+#ifndef BPF_HASH		/* not compiled by libbcc: the frontend */
 #include <linux/types.h>
 #endif
 
@@ -25,9 +25,10 @@ struct page_key {
  * key: a page faulted twice keeps the latest stack.
  */
 struct page_record {
-	__s32 stack_id;		/* negative: the stack could not be stored */
-	__u32 exec_generation;	/* which program image faulted it (-c: before exec is 0) */
+	__u64 stack;		/* key in user_stacks, or MISSED_STACK */
 	__u64 fault_ns;		/* orders the faults of one huge page */
+	__u32 exec_generation;	/* which program image faulted it (-c: before exec is 0) */
+	__u32 padding;
 };
 
 /*
@@ -47,7 +48,7 @@ struct released_range {
 /* Counters kept by the BPF program, reported in the summary and JSON. */
 enum fault_counter {
 	COUNT_RAW_FAULTS,	/* every fault of the target, as perf and stackcount count them */
-	COUNT_LOST_STACKS,	/* stack map full or colliding: [Missed User Stack] */
+	COUNT_LOST_STACKS,	/* stack not captured or the stack map full: [Missed User Stack] */
 	COUNT_LOST_PAGES,	/* page map full: a fault not recorded */
 	COUNT_LOST_FAULT_STACKS,	/* --all-faults: stack-count map full */
 	COUNT_EXEC_GENERATION,	/* execs of the target seen: records before the last are dropped */

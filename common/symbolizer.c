@@ -62,14 +62,17 @@ const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, ch
 	return name;
 }
 
-size_t stack_map__read(int map_fd, int stack_id, uint64_t addresses[MAX_STACK_DEPTH])
+size_t stack_map__read(int map_fd, uint64_t stack, uint64_t addresses[MAX_STACK_DEPTH])
 {
+	struct user_stack frames;
 	size_t depth = 0;
 
-	if (stack_id < 0 || bpf_lookup_elem(map_fd, &stack_id, addresses) != 0)
+	if (stack == MISSED_STACK || bpf_lookup_elem(map_fd, &stack, &frames) != 0)
 		return 0;
-	while (depth < MAX_STACK_DEPTH && addresses[depth])
+	while (depth < MAX_STACK_DEPTH && frames.ips[depth]) {
+		addresses[depth] = frames.ips[depth];
 		depth++;
+	}
 	return depth;
 }
 

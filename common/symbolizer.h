@@ -2,12 +2,14 @@
 #ifndef SYMBOLIZER_H
 #define SYMBOLIZER_H
 
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The kernel's limit on a stack map entry (PERF_MAX_STACK_DEPTH). */
-#define MAX_STACK_DEPTH 127
+#include "user_stacks.h"
+
+#define MAX_STACK_DEPTH USER_STACK_FRAMES
 
 /* A frame name when no symbol covers the address. */
 #define UNKNOWN_FRAME "[unknown]"
@@ -51,9 +53,10 @@ void symbolizer__name_stack(struct symbolizer *symbolizer, const uint64_t *addre
 			    size_t depth, struct frame_names *names);
 
 /*
- * Reads stack `stack_id` from the BPF stack map `map_fd` into `addresses`,
- * leaf first. Returns the number of frames, 0 when the stack is absent.
+ * Reads stack `stack` from the BPF map of user stacks `map_fd` into
+ * `addresses`, leaf first. Returns the number of frames, 0 when the stack is
+ * MISSED_STACK or absent.
  */
-size_t stack_map__read(int map_fd, int stack_id, uint64_t addresses[MAX_STACK_DEPTH]);
+size_t stack_map__read(int map_fd, uint64_t stack, uint64_t addresses[MAX_STACK_DEPTH]);
 
 #endif

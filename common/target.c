@@ -293,8 +293,21 @@ long target__rss_kb(const struct target *target)
 	return read_status_field(target->pid, "VmRSS");
 }
 
+void target__continue(struct target *target)
+{
+	if (target->held && kill(target->pid, SIGCONT) == 0)
+		target->held = false;
+}
+
 void target__close(struct target *target)
 {
+	if (target->held) {
+		kill(target->pid, SIGKILL);
+		waitpid(target->pid, NULL, 0);
+		target->held = false;
+		print_warning("stopped the command %s before it ran, since tracing could not start",
+			      target->exe_path);
+	}
 	if (target->gate_fd >= 0) {
 		close(target->gate_fd);
 		target->gate_fd = -1;

@@ -15,6 +15,7 @@ struct target {
 	int pidfd;		/* readable once the process has exited */
 	bool spawned;		/* -c: our child */
 	bool released;		/* -c: the child has been let through the gate */
+	bool held;		/* -c: stopped by the tool before its code runs */
 	bool exited;
 	int wait_status;	/* -c: how the child ended */
 	int gate_fd;		/* -c: a byte written here lets the child exec */
@@ -46,7 +47,13 @@ bool target__has_exited(struct target *target);
 /* The process's VmRSS in kB, or -1 once it is gone. */
 long target__rss_kb(const struct target *target);
 
-/* Closes the handles; an unreleased child is told to exit instead of exec. */
+/* Lets a held child (stopped while the tool attaches) run. */
+void target__continue(struct target *target);
+
+/*
+ * Closes the handles. An unreleased child is told to exit instead of exec; a
+ * held one, stopped before its code ran, is killed: tracing it failed.
+ */
 void target__close(struct target *target);
 
 #endif

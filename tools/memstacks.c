@@ -218,11 +218,12 @@ static int attach_when_mapped(const struct settings *settings, struct target *ta
 				    target->exe_path);
 			return -ESRCH;
 		}
+		target->held = true;
 		found = allocator_sites__scan(sites, target->pid, settings->object);
 		if (found < 0)
 			return found;
 		if (found == 0)
-			kill(target->pid, SIGCONT);
+			target__continue(target);
 	}
 	uprobe_set__detach(probes, stop_probe);
 	/* The caller continues the stopped command once tracing has started. */
@@ -245,7 +246,7 @@ static void print_summary(const struct settings *settings, const struct target *
 	report_output__print_rss(session, settings->all ? -1
 							: (int64_t)(stack_report__total_value(report) / 1024));
 	if (losses->counts[LOSS_STACK])
-		print_warning("%llu stacks were not stored: the stack map was full or two stacks shared a slot; their bytes are shown under %s (raise --stack-storage-size)",
+		print_warning("%llu stacks were not captured or the stack map was full; their bytes are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)losses->counts[LOSS_STACK], MISSED_STACK_FRAME);
 	if (losses->counts[LOSS_LIVE_BLOCKS])
 		print_warning("%llu allocations were not tracked: the live-block map was full (raise --live-blocks)",
@@ -325,8 +326,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
 		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
-	if (common->command)
-		kill(target.pid, SIGCONT);
+	target__continue(&target);
 
 	trace_session__wait(&session, &target, common->duration_s);
 	if (!target.exited)

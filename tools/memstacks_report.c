@@ -51,8 +51,8 @@ static int compare_keys(const void *a, const void *b)
 	const struct stack_key *left = &((const struct keyed_total *)a)->key;
 	const struct stack_key *right = &((const struct keyed_total *)b)->key;
 
-	if (left->stack_id != right->stack_id)
-		return left->stack_id < right->stack_id ? -1 : 1;
+	if (left->stack != right->stack)
+		return left->stack < right->stack ? -1 : 1;
 	if (left->fn != right->fn)
 		return left->fn < right->fn ? -1 : 1;
 	return (left->caller > right->caller) - (left->caller < right->caller);
@@ -130,7 +130,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	uint64_t addresses[MAX_STACK_DEPTH + 1];
 	size_t depth;
 
-	depth = stack_map__read(stack_map_fd, key->stack_id, addresses);
+	depth = stack_map__read(stack_map_fd, key->stack, addresses);
 	/* Above the leaf: the caller, then the rest of the walk. */
 	if (depth >= 2 && addresses[1] == key->caller)
 		memmove(addresses, addresses + 1, (depth - 1) * sizeof(*addresses));
@@ -139,7 +139,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	else
 		addresses[depth++] = key->caller;
 	symbolizer__name_stack(symbolizer, addresses, depth, names);
-	if (key->stack_id < 0)
+	if (key->stack == MISSED_STACK)
 		frame_names__mark_missed(names);
 	frame_names__append(names, alloc_fn_name(key->fn));
 }
@@ -149,7 +149,7 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 			      bool all_mode)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "stack_traces");
+	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
 	struct keyed_totals totals = {0};
 	size_t i;
 	int err;

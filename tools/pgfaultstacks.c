@@ -184,7 +184,7 @@ static void print_summary(const struct settings *settings, const struct target *
 	}
 	report_output__print_rss(session, attributed_kb(settings, report));
 	if (counters[COUNT_LOST_STACKS])
-		print_warning("%llu stacks were not stored: the stack map was full or two stacks shared a slot; their pages are shown under %s (raise --stack-storage-size)",
+		print_warning("%llu stacks were not captured or the stack map was full; their pages are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)counters[COUNT_LOST_STACKS], MISSED_STACK_FRAME);
 	if (totals->released_not_logged)
 		print_warning("%llu munmap or madvise calls were not logged: pages they released and the target mapped again may be counted for the wrong stack",

@@ -70,8 +70,8 @@ static int by_stack(const void *a, const void *b)
 {
 	const struct faulted_page *left = a, *right = b;
 
-	return (left->record.stack_id > right->record.stack_id) -
-	       (left->record.stack_id < right->record.stack_id);
+	return (left->record.stack > right->record.stack) -
+	       (left->record.stack < right->record.stack);
 }
 
 /* The first page at or after `address`, in pages sorted by address. */
@@ -243,14 +243,14 @@ static int weigh_pages(struct faulted_pages *pages, struct page_residency *resid
 	return 0;
 }
 
-static void name_stack(int stack_map_fd, int stack_id, struct symbolizer *symbolizer,
+static void name_stack(int stack_map_fd, uint64_t stack, struct symbolizer *symbolizer,
 		       struct frame_names *names)
 {
 	uint64_t addresses[MAX_STACK_DEPTH];
-	size_t depth = stack_map__read(stack_map_fd, stack_id, addresses);
+	size_t depth = stack_map__read(stack_map_fd, stack, addresses);
 
 	symbolizer__name_stack(symbolizer, addresses, depth, names);
-	if (stack_id < 0)
+	if (stack == MISSED_STACK)
 		frame_names__mark_missed(names);
 }
 
@@ -260,7 +260,7 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 				  const struct page_baseline *baseline, uint32_t max_released)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "stack_traces");
+	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
 	struct faulted_pages pages = {0};
 	size_t i, first;
 	int err;
@@ -282,14 +282,14 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 		uint64_t weight = 0, faults = 0;
 
 		for (i = first; i < pages.count &&
-				pages.items[i].record.stack_id == pages.items[first].record.stack_id;
+				pages.items[i].record.stack == pages.items[first].record.stack;
 		     i++) {
 			weight += pages.items[i].pages;
 			faults += pages.items[i].pages != 0;
 		}
 		if (!weight)
 			continue;
-		name_stack(stack_map_fd, pages.items[first].record.stack_id, symbolizer, &names);
+		name_stack(stack_map_fd, pages.items[first].record.stack, symbolizer, &names);
 		err = stack_report__add(report, names.frames, names.depth, weight, faults);
 	}
 	stack_report__sort(report);
@@ -302,19 +302,18 @@ int pgfault_report__collect_faults(struct stack_report *report, struct bpf_progr
 				   struct symbolizer *symbolizer)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "stack_traces");
+	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
 	int fd = bpf_program__map_fd(program, "fault_counts");
-	int32_t stack_id, next;
+	uint64_t stack, next, faults;
 	void *previous = NULL;
-	uint64_t faults;
 	int err = 0;
 
 	while (!err && bpf_get_next_key(fd, previous, &next) == 0) {
-		stack_id = next;
-		previous = &stack_id;
-		if (bpf_lookup_elem(fd, &stack_id, &faults))
+		stack = next;
+		previous = &stack;
+		if (bpf_lookup_elem(fd, &stack, &faults))
 			continue;
-		name_stack(stack_map_fd, stack_id, symbolizer, &names);
+		name_stack(stack_map_fd, stack, symbolizer, &names);
 		err = stack_report__add(report, names.frames, names.depth, faults, faults);
 	}
 	stack_report__sort(report);
