@@ -2,6 +2,7 @@
 
 #include <bcc/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,7 +144,7 @@ static bool is_stale_event(const char *name)
 int uprobes__remove_stale(void)
 {
 	char line[4096], group_name[256], removal[300];
-	int removed = 0;
+	int removed = 0, length;
 	FILE *events;
 
 	events = fopen(UPROBE_EVENTS, "re");
@@ -151,7 +152,7 @@ int uprobes__remove_stale(void)
 		return 0;
 	while (fgets(line, sizeof(line), events)) {
 		const char *slash;
-		FILE *remover;
+		int remover;
 
 		/* "p:uprobes/NAME /path:0x..." */
 		if (sscanf(line, "%*c:%255s", group_name) != 1)
@@ -159,12 +160,13 @@ int uprobes__remove_stale(void)
 		slash = strchr(group_name, '/');
 		if (!slash || !is_stale_event(slash + 1))
 			continue;
-		snprintf(removal, sizeof(removal), "-:%s\n", group_name);
-		remover = fopen(UPROBE_EVENTS, "ae");
-		if (remover) {
-			removed += fputs(removal, remover) >= 0 && fflush(remover) == 0;
-			fclose(remover);
-		}
+		/* Not stdio: its append mode seeks to the end, which tracefs refuses. */
+		remover = open(UPROBE_EVENTS, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (remover < 0)
+			continue;
+		length = snprintf(removal, sizeof(removal), "-:%s\n", group_name);
+		removed += write(remover, removal, length) == length;
+		close(remover);
 	}
 	fclose(events);
 	return removed;

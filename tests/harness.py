@@ -226,12 +226,14 @@ OUR_PROGRAMS += ["sys_enter", "sys_exit"]
 
 def our_leftovers():
     """Anything of ours still in the kernel: named uprobe events, BPF programs."""
-    leftovers = []
-    try:
-        with open("/sys/kernel/tracing/uprobe_events") as events:
-            leftovers += [line.strip() for line in events if "stacks_" in line]
-    except FileNotFoundError:
-        pass
+    # tracefs may not be mounted: read it through a mount of our own, in a
+    # private mount namespace, so that the machine's mounts stay as they were.
+    events = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                             "[ -e /sys/kernel/tracing/uprobe_events ] || "
+                             "mount -t tracefs nodev /sys/kernel/tracing; "
+                             "cat /sys/kernel/tracing/uprobe_events"],
+                            capture_output=True, text=True, check=True)
+    leftovers = [line.strip() for line in events.stdout.splitlines() if "stacks_" in line]
     programs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True, check=True)
     # BPF keeps the first 15 characters of a program's name.
     names = OUR_PROGRAMS + [name[:15] for name in OUR_PROGRAMS]

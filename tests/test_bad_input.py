@@ -178,3 +178,30 @@ class Interrupted(ToolTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StaleProbes(ToolTestCase):
+    """A run killed while libbcc's fallback held a named uprobe event leaves it in
+    tracefs; the next run removes it. tracefs is mounted in a private mount
+    namespace here, so the machine's own mounts stay as they were."""
+
+    def test_next_run_removes_stale_events(self):
+        libc = "/lib/x86_64-linux-gnu/libc.so.6"
+        # PIDs stop below pid_max: this one is dead by construction.
+        with open("/proc/sys/kernel/pid_max") as f:
+            dead_pid = int(f.read()) + 1
+        event = f"memstacks_0_bcc_{dead_pid}"
+        script = f"""
+            set -e
+            [ -e /sys/kernel/tracing/uprobe_events ] || mount -t tracefs nodev /sys/kernel/tracing
+            echo 'p:uprobes/{event} {libc}:0x1000' >> /sys/kernel/tracing/uprobe_events
+            grep -q {event} /sys/kernel/tracing/uprobe_events
+            "$0" -c "$1" > /dev/null
+            if grep -q {event} /sys/kernel/tracing/uprobe_events; then echo STILL THERE; fi
+        """
+        run = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                              tool_path("memstacks"), target_path("ground_truth")],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("STILL THERE", run.stdout)
+        self.assertIn("removed 1 uprobe events left behind by an earlier run", run.stderr)
