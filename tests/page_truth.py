@@ -6,9 +6,11 @@ absent from the table must be absent from the report.
 import re
 
 SITES = {"write_fresh_pages", "write_then_unmap", "write_then_dontneed", "rewrite_resident",
-         "read_zero_pages", "write_after_read", "read_file_pages", "touch_huge_region"}
+         "read_zero_pages", "write_after_read", "read_file_pages", "touch_huge_region",
+         "write_shared_pages"}
 
 FILE_PAGES = 64
+SHARED_PAGES = 8
 SMALL_BLOCK_PAGES = 256 * 512 // 4096     # fill_small_blocks: 256 blocks of 512 bytes
 # Their pages are first written by malloc's own headers, inside libc, whose
 # stacks end early: they are checked as what is left of the total.
@@ -23,6 +25,7 @@ def expected(target_output):
         "write_after_read": 20,           # first read (zero page), then written
         "read_file_pages": FILE_PAGES,    # most mapped around a fault, not faulted
         "touch_huge_region": 512 * granted if granted else 2,
+        "write_shared_pages": SHARED_PAGES,
     }
 
 

@@ -36,8 +36,9 @@ class UnderPid(ToolTestCase):
         expected = page_truth.expected(output)
         self.assertEqual(page_truth.per_site(report), expected)
         self.assertEqual(report["file_pages"], page_truth.FILE_PAGES)
-        self.assertEqual(report["shmem_pages"], 0)
-        self.assertEqual(report["anon_pages"] + report["file_pages"], report["pages"])
+        self.assertEqual(report["shmem_pages"], page_truth.SHARED_PAGES)
+        self.assertEqual(report["anon_pages"] + report["file_pages"] + report["shmem_pages"],
+                         report["pages"])
         self.assertTrue(report["residency_checked"])
         self.assertEqual(report["lost_events"], 0)
         rest = report["pages"] - sum(expected.values())
@@ -46,7 +47,7 @@ class UnderPid(ToolTestCase):
         within_rss(self, report, percent=0, slack_pages=0)
         self.assertGreater(report["raw_faults"], 0)
         self.assertRegex(run.stderr, r"pgfaultstacks: \d+ pages \(\d+ anonymous, 64 file-backed, "
-                                     r"0 shared memory\) resident from \d+ stacks .*; \d+ faults in all")
+                                     r"8 shared memory\) resident from \d+ stacks .*; \d+ faults in all")
 
     def test_stacks_name_the_callers(self):
         run, _ = self.trace("page_toucher")

@@ -226,14 +226,19 @@ static int weigh_pages(struct faulted_pages *pages, struct page_residency *resid
 	/*
 	 * Once every fault of a block is known, its neighbours go to one of them:
 	 * the lowest, which is usually the first (the others found pages the
-	 * first fault could not map).
+	 * first fault could not map). A block is also cut by mapping: two
+	 * mappings can share one 64 KiB block.
 	 */
 	for (i = 0; residency && i < pages->count; i++) {
 		struct faulted_page *page = &pages->items[i];
+		uint64_t mapping_start, mapping_end;
 
 		if (!page->pages || page->class == PAGE_ANON || page->pages == HUGE_PAGE_PAGES ||
-		    (first_in_block && (first_in_block->address & FAULT_AROUND_MASK) ==
-					       (page->address & FAULT_AROUND_MASK)))
+		    !page_residency__mapping(residency, page->address, &mapping_start, &mapping_end))
+			continue;
+		if (first_in_block &&
+		    (first_in_block->address & FAULT_AROUND_MASK) == (page->address & FAULT_AROUND_MASK) &&
+		    first_in_block->address >= mapping_start)
 			continue;
 		first_in_block = page;
 		err = claim_fault_around(pages, page, residency, baseline, totals);

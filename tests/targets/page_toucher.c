@@ -113,6 +113,18 @@ static char *touch_huge_region(void)
 	return aligned;
 }
 
+/* Shared anonymous memory lives in shmem: counted as shared memory, not anonymous. */
+static void write_shared_pages(void)
+{
+	char *memory = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			    -1, 0);
+
+	if (memory == MAP_FAILED)
+		abort();
+	for (size_t i = 0; i < 8; i++)
+		memory[i * PAGE] = 1;
+}
+
 static void fill_small_blocks(void)
 {
 	for (int i = 0; i < SMALL_BLOCKS; i++) {
@@ -200,6 +212,7 @@ int main(int argc, char **argv)
 	read_zero_pages(zero_only, 10);
 	read_file_pages(fd);
 	huge = touch_huge_region();
+	write_shared_pages();
 	fill_small_blocks();
 
 	printf("huge_pages %d\n", huge_pages_granted(huge));
