@@ -75,6 +75,9 @@ enum cli_result cli_settings__parse_option(struct cli_settings *settings, int op
 	case CLI_OPT_STACK_STORAGE_SIZE:
 		return cli_parse_number("--stack-storage-size", optarg, 1, 1 << 24,
 					&settings->stack_storage_size);
+	case CLI_OPT_SVG:
+		settings->svg_path = optarg;
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;

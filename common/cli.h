@@ -18,6 +18,7 @@ struct cli_settings {
 	bool folded;			/* -f */
 	uint64_t top;			/* -T */
 	const char *json_path;		/* --json */
+	const char *svg_path;		/* --svg */
 	uint64_t stack_storage_size;	/* --stack-storage-size */
 	bool verbose;			/* -v */
 	bool print_ebpf;		/* --ebpf */
@@ -31,6 +32,7 @@ enum cli_long_only_option {
 	CLI_OPT_JSON = 256,
 	CLI_OPT_STACK_STORAGE_SIZE,
 	CLI_OPT_EBPF,
+	CLI_OPT_SVG,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 
@@ -44,7 +46,8 @@ enum cli_long_only_option {
 	{"verbose", no_argument, NULL, 'v'},                                       \
 	{"json", required_argument, NULL, CLI_OPT_JSON},                           \
 	{"stack-storage-size", required_argument, NULL, CLI_OPT_STACK_STORAGE_SIZE}, \
-	{"ebpf", no_argument, NULL, CLI_OPT_EBPF}
+	{"ebpf", no_argument, NULL, CLI_OPT_EBPF},                                 \
+	{"svg", required_argument, NULL, CLI_OPT_SVG}
 
 /* What a parse step decided. */
 enum cli_result {

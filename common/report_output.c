@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "flamegraph_svg.h"
 
 void report_output__write(const struct cli_settings *settings, const struct target *target,
 			  const struct stack_report *report, const char *what)
@@ -66,4 +67,19 @@ int report_output__end_json(struct json_writer *writer, FILE *out, const char *p
 		return -EIO;
 	}
 	return 0;
+}
+
+int report_output__write_svg(const char *path, const char *title, const struct target *target,
+			     const struct trace_session *session,
+			     const struct stack_report *report, const char *unit)
+{
+	struct flamegraph_labels labels = {.title = title, .unit = unit};
+	char subtitle[256];
+
+	snprintf(subtitle, sizeof(subtitle), "PID %d (%s), %.2f s, %llu %s in %zu stacks",
+		 (int)target->pid, target->comm, session->duration_s,
+		 (unsigned long long)stack_report__total_value(report), unit,
+		 stack_report__length(report));
+	labels.subtitle = subtitle;
+	return flamegraph_svg__write(path, report, &labels);
 }

@@ -34,6 +34,14 @@ FILE *report_output__begin_json(struct json_writer *writer, const char *path, co
 				const char *mode, const struct target *target,
 				const struct trace_session *session, uint64_t lost_events);
 
+/*
+ * The flame graph for --svg, titled `title` ("Unfreed allocations") with the
+ * PID, command, duration and total under it. Returns 0, or prints and returns -errno.
+ */
+int report_output__write_svg(const char *path, const char *title, const struct target *target,
+			     const struct trace_session *session,
+			     const struct stack_report *report, const char *unit);
+
 /* Writes the stacks, closes the object and the file. Returns 0, or prints and returns -errno. */
 int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
 			    const struct stack_report *report);

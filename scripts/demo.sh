@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Quick start demo: installs what is missing, builds, starts the bundled
 # forwarder, and traces it with memstacks and pgfaultstacks while the load
-# driver runs. Results go to demo-output/ (or $DEMO_DIR). Run as root.
+# driver runs, writing flame graphs (SVG), reports, JSON and folded stacks to
+# demo-output/ (or $DEMO_DIR). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -37,19 +38,21 @@ trace() {
 }
 
 echo "== memstacks: unfreed allocations of the forwarder under load"
-trace memstacks memstacks_unfreed -T 3
+trace memstacks memstacks_unfreed -T 3 --svg "$out/memstacks_unfreed.svg"
 cat "$out/memstacks_unfreed.txt"
 echo "== memstacks -f: the same as folded stacks for a flame graph"
 trace memstacks memstacks_unfreed_folded -f
 mv "$out/memstacks_unfreed_folded.txt" "$out/memstacks_unfreed.folded"
 echo "== memstacks -a: every allocation, frees ignored"
-trace memstacks memstacks_all -a -f
+trace memstacks memstacks_all -a -f --svg "$out/memstacks_all.svg"
 mv "$out/memstacks_all.txt" "$out/memstacks_all.folded"
 echo "== pgfaultstacks: resident pages the forwarder faulted in under load"
-trace pgfaultstacks pgfaultstacks -T 3
+trace pgfaultstacks pgfaultstacks -T 3 --svg "$out/pgfaultstacks.svg"
 cat "$out/pgfaultstacks.txt"
 echo "== pgfaultstacks -f: the same as folded stacks for a flame graph"
 trace pgfaultstacks pgfaultstacks_folded -f
 mv "$out/pgfaultstacks_folded.txt" "$out/pgfaultstacks.folded"
 echo
-echo "demo: reports, JSON and folded stacks (flame graph input) are in $out/"
+echo "demo: flame graphs (open the .svg files in a browser), reports, JSON and folded"
+echo "stacks are in $out/"
+ls "$out"/*.svg

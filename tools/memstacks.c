@@ -53,8 +53,8 @@ enum memstacks_option {
 
 static const char help_text[] =
 	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-f] [-T N] [-O OBJ]\n"
-	"                 [--json FILE] [--stack-storage-size N] [--live-blocks N] [-v]\n"
-	"                 [duration]\n"
+	"                 [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
+	"                 [--live-blocks N] [-v] [duration]\n"
 	"\n"
 	"Show the call stacks that allocate heap memory in a running process.\n"
 	"\n"
@@ -72,6 +72,7 @@ static const char help_text[] =
 	"  -T, --top N           show the N largest stacks in the text report (default 10, 0 for all)\n"
 	"  -O, --object OBJ      probe only the allocator in OBJ (a path, a file name, or c for libc)\n"
 	"      --json FILE       also write the report as JSON to FILE\n"
+	"      --svg FILE        also write an interactive flame graph to FILE\n"
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --live-blocks N   unfreed blocks tracked at once (default 1000000)\n"
@@ -89,6 +90,8 @@ static const char help_text[] =
 	"                                 # start a command and trace it from its first malloc\n"
 	"  memstacks -p 181 --json out.json -T 5\n"
 	"                                 # the 5 largest stacks, and everything as JSON\n"
+	"  memstacks -p 181 --svg unfreed.svg 30\n"
+	"                                 # a flame graph of 30 seconds' unfreed allocations\n"
 	"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
 	"                                 # only the allocator in that object\n";
 
@@ -342,6 +345,11 @@ int main(int argc, char **argv)
 	print_summary(&settings, &target, &session, report, &losses);
 	if (common->json_path &&
 	    write_json(common->json_path, &settings, &target, &session, report, &losses))
+		goto cleanup;
+	if (common->svg_path &&
+	    report_output__write_svg(common->svg_path,
+				     settings.all ? "All allocations" : "Unfreed allocations",
+				     &target, &session, report, "bytes"))
 		goto cleanup;
 	exit_code = 0;
 cleanup:

@@ -44,8 +44,8 @@ enum pgfaultstacks_option {
 
 static const char help_text[] =
 	"Usage: pgfaultstacks [-h] [-p PID | -c COMMAND] [-t TID] [-f] [-T N] [--all-faults]\n"
-	"                     [--json FILE] [--stack-storage-size N] [--max-pages N] [-v]\n"
-	"                     [duration]\n"
+	"                     [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
+	"                     [--max-pages N] [-v] [duration]\n"
 	"\n"
 	"Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 	"faulted in while tracing and still resident at its end.\n"
@@ -63,6 +63,7 @@ static const char help_text[] =
 	"      --all-faults      count every page fault per stack, nothing filtered (what perf\n"
 	"                        and stackcount count)\n"
 	"      --json FILE       also write the report as JSON to FILE\n"
+	"      --svg FILE        also write an interactive flame graph to FILE\n"
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --max-pages N     pages recorded at once (default 1048576)\n"
@@ -79,7 +80,9 @@ static const char help_text[] =
 	"  pgfaultstacks -c './server --port 8080' 60\n"
 	"                                 # start a command and trace it from its first fault\n"
 	"  pgfaultstacks -p 181 --json out.json -T 5\n"
-	"                                 # the 5 largest stacks, and everything as JSON\n";
+	"                                 # the 5 largest stacks, and everything as JSON\n"
+	"  pgfaultstacks -p 181 --svg pages.svg 30\n"
+	"                                 # a flame graph of 30 seconds' resident pages\n";
 
 /* Returns CLI_CONTINUE to go on, else the exit code. */
 static enum cli_result parse_settings(int argc, char **argv, struct settings *settings)
@@ -315,6 +318,12 @@ int main(int argc, char **argv)
 	print_summary(&settings, &target, &session, report, &totals);
 	if (common->json_path &&
 	    write_json(common->json_path, &settings, &target, &session, report, &totals))
+		goto cleanup;
+	if (common->svg_path &&
+	    report_output__write_svg(common->svg_path,
+				     settings.all_faults ? "Page faults" : "Resident pages faulted in",
+				     &target, &session, report,
+				     settings.all_faults ? "faults" : "pages"))
 		goto cleanup;
 	exit_code = 0;
 cleanup:

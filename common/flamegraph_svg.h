@@ -1,0 +1,22 @@
+/* A self-contained interactive flame graph of a stack report, as SVG. */
+#ifndef FLAMEGRAPH_SVG_H
+#define FLAMEGRAPH_SVG_H
+
+#include "stack_report.h"
+
+struct flamegraph_labels {
+	const char *title;	/* "Unfreed allocations" */
+	const char *subtitle;	/* PID, command, duration, totals */
+	const char *unit;	/* "bytes", "pages" */
+};
+
+/*
+ * Writes `report` to `path` as an SVG flame graph: frame width by value, a
+ * tooltip with the frame's value and share, click to zoom, search. Needs no
+ * network and no other file. Every name is escaped: a symbol can never
+ * become markup or script. Returns 0, or prints the reason and returns -errno.
+ */
+int flamegraph_svg__write(const char *path, const struct stack_report *report,
+			  const struct flamegraph_labels *labels);
+
+#endif
