@@ -185,7 +185,7 @@ static int attach_when_mapped(const struct settings *settings, struct target *ta
 	struct elf_function loader_event;
 	char stop_object[PATH_MAX];
 	uint64_t stop_offset;
-	int stop_fd, stop_probe, status, found = 0, err;
+	int stop_fd, stop_probe, status = 0, found = 0, err;
 
 	if (elf_interpreter(target->exe_path, stop_object, sizeof(stop_object)) == 0) {
 		if (elf_find_functions(stop_object, loader_functions, 1, &loader_event) != 1) {
