@@ -103,3 +103,23 @@ enum cli_result cli_settings__finish(struct cli_settings *settings, int argc, ch
 		return cli_usage_error("no target: give -p PID or -c COMMAND");
 	return CLI_CONTINUE;
 }
+
+enum cli_result cli_parse(int argc, char **argv, const char *tool_short_options,
+			  const struct option *options, cli_tool_option_fn parse_tool_option,
+			  void *tool_settings, struct cli_settings *settings, const char *help)
+{
+	enum cli_result result = CLI_CONTINUE;
+	char short_options[64];
+	int option;
+
+	snprintf(short_options, sizeof(short_options), "%s%s", CLI_SHORT_OPTIONS,
+		 tool_short_options);
+	opterr = 0;
+	while (result == CLI_CONTINUE &&
+	       (option = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
+		result = parse_tool_option(option, optarg, tool_settings);
+		if (result == CLI_NOT_MINE)
+			result = cli_settings__parse_option(settings, option, help, argv);
+	}
+	return result == CLI_CONTINUE ? cli_settings__finish(settings, argc, argv) : result;
+}

@@ -51,10 +51,24 @@ enum cli_long_only_option {
 
 /* What a parse step decided. */
 enum cli_result {
+	CLI_NOT_MINE = -2,	/* a tool's option parser: not one of this tool's options */
 	CLI_CONTINUE = -1,	/* go on */
 	CLI_EXIT_OK = 0,	/* --help was printed */
 	CLI_EXIT_USAGE = 2,	/* a usage error was printed */
 };
+
+/* A tool's own options: CLI_CONTINUE, a usage error, or CLI_NOT_MINE. */
+typedef enum cli_result (*cli_tool_option_fn)(int option, const char *value, void *tool_settings);
+
+/*
+ * Parses the whole command line: each option first by `parse_tool_option`,
+ * then as a shared one; then the duration and the target checks. `options`
+ * holds CLI_LONG_OPTIONS and the tool's own; `tool_short_options` is added to
+ * CLI_SHORT_OPTIONS. Returns CLI_CONTINUE, or the exit code.
+ */
+enum cli_result cli_parse(int argc, char **argv, const char *tool_short_options,
+			  const struct option *options, cli_tool_option_fn parse_tool_option,
+			  void *tool_settings, struct cli_settings *settings, const char *help);
 
 void cli_settings__init(struct cli_settings *settings);
 

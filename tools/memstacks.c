@@ -95,6 +95,24 @@ static const char help_text[] =
 	"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
 	"                                 # only the allocator in that object\n";
 
+static enum cli_result parse_option(int option, const char *value, void *tool_settings)
+{
+	struct settings *settings = tool_settings;
+
+	switch (option) {
+	case 'a':
+		settings->all = true;
+		return CLI_CONTINUE;
+	case 'O':
+		settings->object = value;
+		return CLI_CONTINUE;
+	case OPT_LIVE_BLOCKS:
+		return cli_parse_number("--live-blocks", value, 1, 1 << 26, &settings->live_blocks);
+	default:
+		return CLI_NOT_MINE;
+	}
+}
+
 /* Returns CLI_CONTINUE to go on, else the exit code. */
 static enum cli_result parse_settings(int argc, char **argv, struct settings *settings)
 {
@@ -105,32 +123,11 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"live-blocks", required_argument, NULL, OPT_LIVE_BLOCKS},
 		{0},
 	};
-	enum cli_result result = CLI_CONTINUE;
-	int option;
 
 	*settings = (struct settings){.live_blocks = DEFAULT_LIVE_BLOCKS};
 	cli_settings__init(&settings->common);
-	opterr = 0;
-	while (result == CLI_CONTINUE &&
-	       (option = getopt_long(argc, argv, CLI_SHORT_OPTIONS "aO:", options, NULL)) != -1) {
-		switch (option) {
-		case 'a':
-			settings->all = true;
-			break;
-		case 'O':
-			settings->object = optarg;
-			break;
-		case OPT_LIVE_BLOCKS:
-			result = cli_parse_number("--live-blocks", optarg, 1, 1 << 26,
-						  &settings->live_blocks);
-			break;
-		default:
-			result = cli_settings__parse_option(&settings->common, option, help_text,
-							    argv);
-		}
-	}
-	return result == CLI_CONTINUE ? cli_settings__finish(&settings->common, argc, argv)
-				      : result;
+	return cli_parse(argc, argv, "aO:", options, parse_option, settings, &settings->common,
+			 help_text);
 }
 
 static int build_defines(const void *tool_settings, pid_t pid, struct bpf_defines *defines)

@@ -84,6 +84,21 @@ static const char help_text[] =
 	"  pgfaultstacks -p 181 --svg pages.svg 30\n"
 	"                                 # a flame graph of 30 seconds' resident pages\n";
 
+static enum cli_result parse_option(int option, const char *value, void *tool_settings)
+{
+	struct settings *settings = tool_settings;
+
+	switch (option) {
+	case OPT_ALL_FAULTS:
+		settings->all_faults = true;
+		return CLI_CONTINUE;
+	case OPT_MAX_PAGES:
+		return cli_parse_number("--max-pages", value, 1, 1 << 28, &settings->max_pages);
+	default:
+		return CLI_NOT_MINE;
+	}
+}
+
 /* Returns CLI_CONTINUE to go on, else the exit code. */
 static enum cli_result parse_settings(int argc, char **argv, struct settings *settings)
 {
@@ -93,29 +108,11 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"max-pages", required_argument, NULL, OPT_MAX_PAGES},
 		{0},
 	};
-	enum cli_result result = CLI_CONTINUE;
-	int option;
 
 	*settings = (struct settings){.max_pages = DEFAULT_MAX_PAGES};
 	cli_settings__init(&settings->common);
-	opterr = 0;
-	while (result == CLI_CONTINUE &&
-	       (option = getopt_long(argc, argv, CLI_SHORT_OPTIONS, options, NULL)) != -1) {
-		switch (option) {
-		case OPT_ALL_FAULTS:
-			settings->all_faults = true;
-			break;
-		case OPT_MAX_PAGES:
-			result = cli_parse_number("--max-pages", optarg, 1, 1 << 28,
-						  &settings->max_pages);
-			break;
-		default:
-			result = cli_settings__parse_option(&settings->common, option, help_text,
-							    argv);
-		}
-	}
-	return result == CLI_CONTINUE ? cli_settings__finish(&settings->common, argc, argv)
-				      : result;
+	return cli_parse(argc, argv, "", options, parse_option, settings, &settings->common,
+			 help_text);
 }
 
 static int build_defines(const void *tool_settings, pid_t pid, struct bpf_defines *defines)
