@@ -4,7 +4,8 @@
 # a second run installs nothing and says so.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux mandoc libxml2-utils)
+packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux mandoc
+  libxml2-utils libjemalloc2 libtcmalloc-minimal4)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -81,9 +81,10 @@ def read_until(stream, prefix, what):
 class WaitingTarget:
     """A target started with --wait: it runs its work on SIGUSR1 and exits on the next."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, env=None):
         self.process = subprocess.Popen([target_path(name), "--wait", *args],
-                                        stdout=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, text=True,
+                                        env=dict(os.environ, **(env or {})))
         line = read_line(self.process.stdout, "the target's ready line")
         match = re.match(r"ready (\d+)", line)
         if not match:
