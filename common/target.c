@@ -143,7 +143,6 @@ int target__open(struct target *target, pid_t pid, pid_t tid)
 	if (err)
 		return err;
 	target->pid = pid;
-	target->tid = tid;
 	target->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (target->pidfd < 0) {
 		err = -errno;
@@ -259,7 +258,6 @@ int target__release(struct target *target)
 	}
 	close(target->gate_fd);
 	target->gate_fd = -1;
-	target->released = true;
 	do {
 		got = read(target->exec_error_fd, &exec_errno, sizeof(exec_errno));
 	} while (got < 0 && errno == EINTR);

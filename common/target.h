@@ -11,10 +11,8 @@
 
 struct target {
 	pid_t pid;
-	pid_t tid;		/* -t: the one thread traced, or 0 */
 	int pidfd;		/* readable once the process has exited */
 	bool spawned;		/* -c: our child */
-	bool released;		/* -c: the child has been let through the gate */
 	bool held;		/* -c: stopped by the tool before its code runs */
 	bool exited;
 	int wait_status;	/* -c: how the child ended */

@@ -168,14 +168,6 @@ int page_residency__check(struct page_residency *residency, uint64_t address,
 	return 0;
 }
 
-const char *page_class_name(enum page_class class)
-{
-	static const char *const names[PAGE_CLASSES] = {"anonymous", "file-backed",
-							 "shared memory"};
-
-	return class < PAGE_CLASSES ? names[class] : "?";
-}
-
 /* Mappings larger than this are not read at the start (8 bytes of pagemap per page). */
 #define BASELINE_MAX_MAPPING (1ULL << 30)
 #define PAGEMAP_CHUNK 512
