@@ -151,19 +151,18 @@ static bool has_live_record(const struct faulted_pages *pages, uint64_t address)
 
 /*
  * Gives `page` the neighbours the kernel mapped around its fault: pages of
- * its 64 KiB block and mapping that are resident now, were not at the start
- * and have no fault of their own.
+ * its 64 KiB block and of its mapping, [mapping_start, mapping_end), that
+ * are resident now, were not at the start and have no fault of their own.
  */
 static int claim_fault_around(struct faulted_pages *pages, struct faulted_page *page,
+			      uint64_t mapping_start, uint64_t mapping_end,
 			      struct page_residency *residency,
 			      const struct page_baseline *baseline, struct pgfault_totals *totals)
 {
-	uint64_t mapping_start, mapping_end, neighbour, block = page->address & FAULT_AROUND_MASK;
+	uint64_t neighbour, block = page->address & FAULT_AROUND_MASK;
 	struct page_state state;
 	int err;
 
-	if (!page_residency__mapping(residency, page->address, &mapping_start, &mapping_end))
-		return 0;
 	for (neighbour = block; neighbour < block + 16 * PAGE_SIZE_4K; neighbour += PAGE_SIZE_4K) {
 		if (neighbour < mapping_start || neighbour >= mapping_end ||
 		    neighbour == page->address || has_live_record(pages, neighbour) ||
@@ -241,7 +240,8 @@ static int weigh_pages(struct faulted_pages *pages, struct page_residency *resid
 		    first_in_block->address >= mapping_start)
 			continue;
 		first_in_block = page;
-		err = claim_fault_around(pages, page, residency, baseline, totals);
+		err = claim_fault_around(pages, page, mapping_start, mapping_end, residency,
+					 baseline, totals);
 		if (err)
 			return err;
 	}
