@@ -198,10 +198,15 @@ int target__spawn(struct target *target, const char *command)
 	int err;
 
 	target__init(target);
-	if (wordexp(command, &words, WRDE_NOCMD) || words.we_wordc == 0) {
-		print_error("cannot run command '%s': it is empty or not a plain command line (quote it as one argument to -c)",
+	if (wordexp(command, &words, WRDE_NOCMD)) {
+		print_error("cannot run command '%s': it is not a plain command line (quote it as one argument to -c)",
 			    command);
 		return -EINVAL;
+	}
+	if (words.we_wordc == 0) {
+		print_error("cannot run command '%s': it is empty (give a program to -c)", command);
+		err = -EINVAL;
+		goto out;
 	}
 	err = find_executable(words.we_wordv[0], target->exe_path, sizeof(target->exe_path));
 	if (err) {
@@ -230,9 +235,13 @@ int target__spawn(struct target *target, const char *command)
 	target->gate_fd = gate[1];
 	target->exec_error_fd = exec_error[0];
 	gate[1] = exec_error[0] = -1;
-	target->pidfd = syscall(SYS_pidfd_open, child, 0);
 	snprintf(target->comm, sizeof(target->comm), "%s", basename(target->exe_path));
-	err = 0;
+	/* Without it the trace could not see the command exit; target__close lets the child go. */
+	target->pidfd = syscall(SYS_pidfd_open, child, 0);
+	err = target->pidfd < 0 ? -errno : 0;
+	if (err)
+		print_error("cannot watch the command: pidfd_open: %s (Linux 5.3 or later is needed)",
+			    strerror(-err));
 out:
 	if (gate[0] >= 0)
 		close(gate[0]);
