@@ -9,6 +9,11 @@
  *   MAX_LIVE_BLOCKS     entries of the live-block map (unfreed mode)
  *   MAX_THREADS         threads that may be inside the allocator at once
  *   MAX_STACKS          distinct stacks counted in -a mode
+ *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
+ *                       events, so the frontend attaches before its code runs
+ *
+ * Entry programs are named by what the function's arguments mean, not by the
+ * function: malloc_entry serves malloc, je_malloc, tc_malloc, mi_malloc alike.
  */
 #include <uapi/linux/ptrace.h>
 #include "memstacks.h"
@@ -59,15 +64,16 @@ BPF_HASH(stack_totals, struct stack_key, struct stack_total, MAX_STACKS);
 /*
  * The last counted call of each thread into an allocator function other than
  * malloc. Such a function may end in a tail call to another one (glibc's
- * realloc(NULL, n) jumps to malloc, reallocarray to realloc): the callee then
- * starts with the same stack pointer and return address, and is not counted
- * again. A new call of the same function from the same place is counted. Calls made from inside an allocator function (not tail calls) are
- * dropped by the frontend, which knows the functions' address ranges.
+ * realloc(NULL, n) jumps to malloc, libstdc++'s operator new[] to operator
+ * new): the callee then starts with the same stack pointer and return address,
+ * and is not counted again. A new call of the same function from the same
+ * place is counted. Calls made from inside an allocator function (not tail
+ * calls) are dropped by the frontend, which knows the functions' address ranges.
  */
 struct allocator_call {
 	u64 sp;
 	u64 return_address;
-	u32 fn;
+	u64 function;
 };
 BPF_TABLE("lru_hash", u32, struct allocator_call, last_allocator_calls, MAX_THREADS);
 
@@ -75,11 +81,13 @@ BPF_TABLE("lru_hash", u32, struct allocator_call, last_allocator_calls, MAX_THRE
  * Every request is counted at entry: no return probe. Requests that cannot
  * succeed are skipped: over PTRDIFF_MAX here, an overflowing count * size by
  * the callers. Other failures (an exhausted heap) still count as requested.
+ * `may_tail_call` is 0 only for malloc, which ends in no other allocator
+ * function and so need not be remembered.
  */
-static __always_inline int count_request(struct pt_regs *ctx, u32 fn, u64 bytes)
+static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may_tail_call)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct allocator_call call = {.sp = PT_REGS_SP(ctx), .fn = fn};
+	struct allocator_call call = {.sp = PT_REGS_SP(ctx), .function = PT_REGS_IP(ctx)};
 	struct stack_total zero = {};
 	struct stack_key key = {};
 	struct allocator_call *last;
@@ -91,12 +99,12 @@ static __always_inline int count_request(struct pt_regs *ctx, u32 fn, u64 bytes)
 	bpf_probe_read_user(&call.return_address, sizeof(call.return_address), (void *)call.sp);
 	last = last_allocator_calls.lookup(&tid);
 	if (last && last->sp == call.sp && last->return_address == call.return_address &&
-	    last->fn != fn)
+	    last->function != call.function)
 		return 0;
-	if (fn != FN_MALLOC)
+	if (may_tail_call)
 		last_allocator_calls.update(&tid, &call);
 
-	key.fn = fn;
+	key.function = call.function;
 	key.caller = call.return_address;
 	key.stack = store_user_stack(ctx);
 	if (key.stack == MISSED_STACK)
@@ -111,74 +119,85 @@ static __always_inline int count_request(struct pt_regs *ctx, u32 fn, u64 bytes)
 	return 0;
 }
 
+/* malloc(size) */
 int malloc_entry(struct pt_regs *ctx)
 {
-	return count_request(ctx, FN_MALLOC, PT_REGS_PARM1(ctx));
+	return count_request(ctx, PT_REGS_PARM1(ctx), 0);
 }
 
+/* valloc(size), operator new(size, ...), mallocx(size, flags), ... */
+int size_entry(struct pt_regs *ctx)
+{
+	return count_request(ctx, PT_REGS_PARM1(ctx), 1);
+}
+
+/* calloc(count, size) */
 int calloc_entry(struct pt_regs *ctx)
 {
 	u64 count = PT_REGS_PARM1(ctx), size = PT_REGS_PARM2(ctx);
 
 	if (product_overflows(count, size))
 		return 0;
-	return count_request(ctx, FN_CALLOC, count * size);
+	return count_request(ctx, count * size, 1);
 }
 
+/* realloc(ptr, size), rallocx(ptr, size, flags) */
 int realloc_entry(struct pt_regs *ctx)
 {
-	return count_request(ctx, FN_REALLOC, PT_REGS_PARM2(ctx));
+	return count_request(ctx, PT_REGS_PARM2(ctx), 1);
 }
 
+/* reallocarray(ptr, count, size) */
 int reallocarray_entry(struct pt_regs *ctx)
 {
 	u64 count = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
 
 	if (product_overflows(count, size))
 		return 0;
-	return count_request(ctx, FN_REALLOCARRAY, count * size);
+	return count_request(ctx, count * size, 1);
 }
 
+/* posix_memalign(out, alignment, size) */
 int posix_memalign_entry(struct pt_regs *ctx)
 {
-	return count_request(ctx, FN_POSIX_MEMALIGN, PT_REGS_PARM3(ctx));
+	return count_request(ctx, PT_REGS_PARM3(ctx), 1);
 }
 
-int aligned_alloc_entry(struct pt_regs *ctx)
+/* aligned_alloc(alignment, size), memalign(alignment, size) */
+int aligned_entry(struct pt_regs *ctx)
 {
-	return count_request(ctx, FN_ALIGNED_ALLOC, PT_REGS_PARM2(ctx));
+	return count_request(ctx, PT_REGS_PARM2(ctx), 1);
 }
 
-int memalign_entry(struct pt_regs *ctx)
+/* xallocx(ptr, size, extra, flags): `size` is what it must grant; `extra` is a wish. */
+int xallocx_entry(struct pt_regs *ctx)
 {
-	return count_request(ctx, FN_MEMALIGN, PT_REGS_PARM2(ctx));
-}
-
-int valloc_entry(struct pt_regs *ctx)
-{
-	return count_request(ctx, FN_VALLOC, PT_REGS_PARM1(ctx));
-}
-
-int pvalloc_entry(struct pt_regs *ctx)
-{
-	return count_request(ctx, FN_PVALLOC, PT_REGS_PARM1(ctx));
+	return count_request(ctx, PT_REGS_PARM2(ctx), 1);
 }
 
 #else /* unfreed mode */
 
-static __always_inline void capture_stack(struct pt_regs *ctx, u32 fn, struct stack_key *key)
+static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key *key)
 {
-	key->fn = fn;
+	key->function = PT_REGS_IP(ctx);
 	key->stack = store_user_stack(ctx);
 	if (key->stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)PT_REGS_SP(ctx));
 }
 
+/* How a call's result hands the block back. */
+enum returns {
+	RETURNS_POINTER,	/* the new block, or NULL */
+	RETURNS_THROUGH_OUT,	/* posix_memalign: 0 and the block in *out_ptr */
+	RETURNS_USABLE_SIZE,	/* xallocx: the old block's size, grown in place if >= bytes */
+};
+
 /*
  * A thread's outermost allocator call, from its entry to its return. Inner
- * calls (glibc's realloc(NULL, n) calls malloc) only move `depth`, so each
- * allocation is counted once, under the function the program called.
+ * calls (glibc's realloc(NULL, n) calls malloc, libstdc++'s operator new
+ * calls malloc) only move `depth`, so each allocation is counted once, under
+ * the function the program called.
  */
 struct call_in_flight {
 	struct live_block block;	/* what the call will have allocated */
@@ -186,6 +205,7 @@ struct call_in_flight {
 	u64 old_ptr;
 	u64 out_ptr;			/* posix_memalign: where the block is returned */
 	u32 depth;
+	u8 returns;			/* enum returns */
 	u8 has_old_block;
 	u8 frees_old_on_null;		/* realloc(p, 0) frees p and returns NULL */
 };
@@ -193,8 +213,8 @@ struct call_in_flight {
 BPF_HASH(live_blocks, u64, struct live_block, MAX_LIVE_BLOCKS);
 BPF_HASH(calls_in_flight, u32, struct call_in_flight, MAX_THREADS);
 
-static __always_inline int enter_call(struct pt_regs *ctx, u32 fn, u64 bytes, u64 old_ptr,
-				      u64 out_ptr, int frees_old_on_null)
+static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_ptr, u64 out_ptr,
+				      int returns, int frees_old_on_null)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct call_in_flight call = {};
@@ -211,8 +231,9 @@ static __always_inline int enter_call(struct pt_regs *ctx, u32 fn, u64 bytes, u6
 	}
 	call.block.bytes = bytes;
 	call.out_ptr = out_ptr;
+	call.returns = returns;
 	call.frees_old_on_null = frees_old_on_null;
-	capture_stack(ctx, fn, &call.block.stack);
+	capture_stack(ctx, &call.block.stack);
 	/*
 	 * The replaced block leaves the live set now, before the allocator can
 	 * release it and another thread get the same address back; it is put
@@ -238,13 +259,32 @@ static __always_inline void track_block(u64 ptr, struct live_block *block)
 		count_loss(LOSS_LIVE_BLOCKS);
 }
 
-/* Shared by every allocator's return; posix_memalign returns through out_ptr. */
+/* The block a finished call returned (its result `rc`), or 0 if it failed. */
+static __always_inline u64 returned_block(u64 rc, struct call_in_flight *call)
+{
+	u64 ptr = 0;
+
+	switch (call->returns) {
+	case RETURNS_THROUGH_OUT:
+		if (rc == 0)
+			bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_ptr);
+		return ptr;
+	case RETURNS_USABLE_SIZE:
+		return rc >= call->block.bytes ? call->old_ptr : 0;
+	default:
+		return rc;
+	}
+}
+
+/* Shared by every allocator's return. */
 int alloc_return(struct pt_regs *ctx)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
+	/* Read once, here: the verifier refuses ctx reads the compiler moves into branches. */
+	u64 rc = PT_REGS_RC(ctx);
 	struct call_in_flight *call;
 	u32 tid = pid_tgid;
-	u64 ptr = 0;
+	u64 ptr;
 
 	if (!is_traced(pid_tgid))
 		return 0;
@@ -255,11 +295,7 @@ int alloc_return(struct pt_regs *ctx)
 		call->depth--;
 		return 0;
 	}
-	if (!call->out_ptr)
-		ptr = PT_REGS_RC(ctx);
-	else if (PT_REGS_RC(ctx) == 0)
-		bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_ptr);
-
+	ptr = returned_block(rc, call);
 	if (ptr)
 		track_block(ptr, &call->block);
 	else if (call->has_old_block && !call->frees_old_on_null)
@@ -268,62 +304,67 @@ int alloc_return(struct pt_regs *ctx)
 	return 0;
 }
 
+/* malloc(size) */
 int malloc_entry(struct pt_regs *ctx)
 {
-	return enter_call(ctx, FN_MALLOC, PT_REGS_PARM1(ctx), 0, 0, 0);
+	return enter_call(ctx, PT_REGS_PARM1(ctx), 0, 0, RETURNS_POINTER, 0);
 }
 
+/* valloc(size), operator new(size, ...), mallocx(size, flags), ... */
+int size_entry(struct pt_regs *ctx)
+{
+	return enter_call(ctx, PT_REGS_PARM1(ctx), 0, 0, RETURNS_POINTER, 0);
+}
+
+/* calloc(count, size): an overflowing product fails, and its NULL counts nothing. */
 int calloc_entry(struct pt_regs *ctx)
 {
-	u64 count = PT_REGS_PARM1(ctx), size = PT_REGS_PARM2(ctx);
-
-	/* An overflowing product fails; the NULL it returns counts nothing. */
-	return enter_call(ctx, FN_CALLOC, count * size, 0, 0, 0);
+	return enter_call(ctx, PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx), 0, 0, RETURNS_POINTER, 0);
 }
 
+/* realloc(ptr, size), rallocx(ptr, size, flags) */
 int realloc_entry(struct pt_regs *ctx)
 {
 	u64 bytes = PT_REGS_PARM2(ctx);
 
-	return enter_call(ctx, FN_REALLOC, bytes, PT_REGS_PARM1(ctx), 0, bytes == 0);
+	return enter_call(ctx, bytes, PT_REGS_PARM1(ctx), 0, RETURNS_POINTER, bytes == 0);
 }
 
+/* reallocarray(ptr, count, size) */
 int reallocarray_entry(struct pt_regs *ctx)
 {
 	u64 count = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
 	int overflows = product_overflows(count, size);
 
 	/* An overflow fails with ENOMEM and keeps the old block. */
-	return enter_call(ctx, FN_REALLOCARRAY, count * size, PT_REGS_PARM1(ctx), 0,
+	return enter_call(ctx, count * size, PT_REGS_PARM1(ctx), 0, RETURNS_POINTER,
 			  !overflows && count * size == 0);
 }
 
+/* posix_memalign(out, alignment, size) */
 int posix_memalign_entry(struct pt_regs *ctx)
 {
-	return enter_call(ctx, FN_POSIX_MEMALIGN, PT_REGS_PARM3(ctx), 0, PT_REGS_PARM1(ctx), 0);
+	return enter_call(ctx, PT_REGS_PARM3(ctx), 0, PT_REGS_PARM1(ctx), RETURNS_THROUGH_OUT, 0);
 }
 
-int aligned_alloc_entry(struct pt_regs *ctx)
+/* aligned_alloc(alignment, size), memalign(alignment, size) */
+int aligned_entry(struct pt_regs *ctx)
 {
-	return enter_call(ctx, FN_ALIGNED_ALLOC, PT_REGS_PARM2(ctx), 0, 0, 0);
+	return enter_call(ctx, PT_REGS_PARM2(ctx), 0, 0, RETURNS_POINTER, 0);
 }
 
-int memalign_entry(struct pt_regs *ctx)
+/*
+ * xallocx(ptr, size, extra, flags) resizes in place and returns the block's
+ * usable size: at least `size` if it succeeded, and then the block holds
+ * `size` bytes under this call's stack, as after a realloc.
+ */
+int xallocx_entry(struct pt_regs *ctx)
 {
-	return enter_call(ctx, FN_MEMALIGN, PT_REGS_PARM2(ctx), 0, 0, 0);
+	return enter_call(ctx, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx), 0, RETURNS_USABLE_SIZE, 0);
 }
 
-int valloc_entry(struct pt_regs *ctx)
-{
-	return enter_call(ctx, FN_VALLOC, PT_REGS_PARM1(ctx), 0, 0, 0);
-}
-
-int pvalloc_entry(struct pt_regs *ctx)
-{
-	return enter_call(ctx, FN_PVALLOC, PT_REGS_PARM1(ctx), 0, 0, 0);
-}
-
-/* Entry only: a free removes the block before the allocator can reuse it. */
+/* free(ptr), operator delete(ptr, ...), sdallocx(ptr, size, flags), ...: entry only,
+ * so the block leaves the live set before the allocator can reuse it. */
 int free_entry(struct pt_regs *ctx)
 {
 	u64 ptr = PT_REGS_PARM1(ctx);
@@ -336,14 +377,39 @@ int free_entry(struct pt_regs *ctx)
 
 #endif /* MODE_ALL */
 
+BPF_ARRAY(image_events, u64, IMAGE_EVENTS);
+
 /*
- * -c: the dynamic loader calls _dl_debug_state() after it has mapped the
- * program's libraries and before any of their code runs. Stopping the new
- * process there lets the frontend attach to the allocator it really mapped.
+ * Counts an event that changed the target's mappings, and with -c stops the
+ * command there, before any code of what was mapped runs, until the frontend
+ * has attached to it and sends SIGCONT.
  */
-int stop_at_loader_event(struct pt_regs *ctx)
+static __always_inline void report_image_event(int event)
+{
+	u64 *count = image_events.lookup(&event);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	if (STOP_AT_EVENTS)
+		bpf_send_signal(19 /* SIGSTOP */);
+}
+
+/*
+ * The dynamic loader calls _dl_debug_state() before and after it maps or
+ * unmaps libraries (at start-up, dlopen, dlclose), before any of their code
+ * runs.
+ */
+int loader_event(struct pt_regs *ctx)
 {
 	if (is_traced_process(bpf_get_current_pid_tgid()))
-		bpf_send_signal(19 /* SIGSTOP */);
+		report_image_event(IMAGE_EVENT_LOADER);
+	return 0;
+}
+
+/* An exec replaces the whole image: its blocks, stacks and allocators are gone. */
+RAW_TRACEPOINT_PROBE(sched_process_exec)
+{
+	if (is_traced_process(bpf_get_current_pid_tgid()))
+		report_image_event(IMAGE_EVENT_EXEC);
 	return 0;
 }

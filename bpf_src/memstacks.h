@@ -6,30 +6,17 @@
 #include <linux/types.h>
 #endif
 
-/* Which allocator entry point made an allocation: it names the leaf frame. */
-enum alloc_fn {
-	FN_MALLOC,
-	FN_CALLOC,
-	FN_REALLOC,
-	FN_REALLOCARRAY,
-	FN_POSIX_MEMALIGN,
-	FN_ALIGNED_ALLOC,
-	FN_MEMALIGN,
-	FN_VALLOC,
-	FN_PVALLOC,
-	FN_COUNT,
-};
-
 /*
  * One user stack as captured at an allocator's entry. The kernel's frame-pointer
  * walk starts from the caller's caller there (the callee has not pushed rbp
  * yet), so the direct caller, the return address at [rsp], is kept beside it.
+ * The allocator function is kept by its address: the frontend names it from
+ * the symbol it attached there (malloc, je_mallocx, operator new, ...).
  */
 struct stack_key {
 	__u64 stack;		/* key in user_stacks, or MISSED_STACK */
 	__u64 caller;		/* return address into the direct caller */
-	__u32 fn;		/* enum alloc_fn */
-	__u32 padding;		/* zeroed: the key is hashed whole */
+	__u64 function;		/* address of the allocator function called */
 };
 
 /* -a mode: what one stack requested in all. */
@@ -42,6 +29,17 @@ struct stack_total {
 struct live_block {
 	__u64 bytes;
 	struct stack_key stack;
+};
+
+/*
+ * Events that change what the target maps, counted for the frontend, which
+ * scans the new mappings for allocators: the dynamic loader's report of a
+ * library mapped or unmapped (dlopen, dlclose), and exec.
+ */
+enum image_event {
+	IMAGE_EVENT_LOADER,
+	IMAGE_EVENT_EXEC,
+	IMAGE_EVENTS,
 };
 
 /* Losses counted by the BPF program, reported in the summary and JSON. */

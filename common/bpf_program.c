@@ -180,6 +180,20 @@ int bpf_program__map_fd(struct bpf_program *program, const char *name)
 	return bpf_table_fd(program->module, name);
 }
 
+void bpf_program__clear_map(struct bpf_program *program, const char *name)
+{
+	int fd = bpf_program__map_fd(program, name);
+	size_t key_size = bpf_table_key_size(program->module, name);
+	unsigned char key[64];
+
+	if (key_size > sizeof(key))
+		return;
+	/* Deleting the key just read leaves the first key for the next call. */
+	while (fd >= 0 && bpf_get_first_key(fd, key, key_size) == 0 &&
+	       bpf_delete_elem(fd, key) == 0)
+		;
+}
+
 int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
 				       const char *tracepoint)
 {

@@ -137,19 +137,3 @@ int elf_interpreter(const char *path, char *interpreter, size_t size)
 	close(fd);
 	return result;
 }
-
-int elf_entry_file_offset(const char *path, uint64_t *offset)
-{
-	GElf_Ehdr header;
-	int result, fd;
-	Elf *elf;
-
-	elf = open_elf(path, &fd);
-	if (!elf)
-		return -errno;
-	result = gelf_getehdr(elf, &header) ? address_to_file_offset(elf, header.e_entry, offset)
-					    : -ENOEXEC;
-	elf_end(elf);
-	close(fd);
-	return result;
-}

@@ -28,7 +28,4 @@ int elf_find_functions(const char *path, const char *const names[], size_t count
  */
 int elf_interpreter(const char *path, char *interpreter, size_t size);
 
-/* The file offset of the entry point (e_entry) of executable `path`: 0 or -errno. */
-int elf_entry_file_offset(const char *path, uint64_t *offset);
-
 #endif

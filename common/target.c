@@ -300,6 +300,27 @@ long target__rss_kb(const struct target *target)
 	return read_status_field(target->pid, "VmRSS");
 }
 
+bool target__take_stop(struct target *target)
+{
+	int status;
+
+	if (!target->spawned || target->exited ||
+	    waitpid(target->pid, &status, WUNTRACED | WNOHANG) != target->pid)
+		return false;
+	if (WIFSTOPPED(status)) {
+		target->held = true;
+		return true;
+	}
+	target->exited = true;
+	target->wait_status = status;
+	return false;
+}
+
+void target__reread_comm(struct target *target)
+{
+	read_comm(target);
+}
+
 void target__continue(struct target *target)
 {
 	if (target->held && kill(target->pid, SIGCONT) == 0)

@@ -45,6 +45,15 @@ bool target__has_exited(struct target *target);
 /* The process's VmRSS in kB, or -1 once it is gone. */
 long target__rss_kb(const struct target *target);
 
+/*
+ * -c: true if the child has stopped (the tool's probes stop it where it maps
+ * new code); it is then held until target__continue. Notes an exit instead.
+ */
+bool target__take_stop(struct target *target);
+
+/* Reads the command name again, after an exec changed it. */
+void target__reread_comm(struct target *target);
+
 /* Lets a held child (stopped while the tool attaches) run. */
 void target__continue(struct target *target);
 

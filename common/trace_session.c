@@ -14,6 +14,11 @@ static void on_signal(int signal_number)
 	interrupted = 1;
 }
 
+static void wake_up(int signal_number)
+{
+	(void)signal_number;
+}
+
 void trace_session__handle_signals(void)
 {
 	struct sigaction action;
@@ -24,6 +29,13 @@ void trace_session__handle_signals(void)
 	/* No SA_RESTART: a signal must cut the wait short. */
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
+	/*
+	 * A -c child that stops for the tool wakes the wait at once; SA_RESTART
+	 * spares other system calls, and poll is never restarted anyway.
+	 */
+	action.sa_handler = wake_up;
+	action.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &action, NULL);
 }
 
 bool trace_session__interrupted(void)
@@ -51,7 +63,7 @@ void trace_session__start(struct trace_session *session, const struct target *ta
 #define RSS_SAMPLE_MS 100
 
 void trace_session__wait(struct trace_session *session, struct target *target,
-			 uint64_t duration_s)
+			 uint64_t duration_s, const struct trace_hook *hook)
 {
 	uint64_t deadline_ns = session->start_ns + duration_s * 1000000000ULL;
 	struct pollfd exit_event = {.fd = target->pidfd, .events = POLLIN};
@@ -65,6 +77,10 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 			session->rss_end_kb = rss_kb;
 		if (interrupted) {
 			session->end = TRACE_END_SIGNAL;
+			break;
+		}
+		if (hook && hook->on_wake(hook->context) < 0) {
+			session->end = TRACE_END_FAILURE;
 			break;
 		}
 		if (target__has_exited(target)) {
@@ -93,6 +109,8 @@ const char *trace_session__end_reason(const struct trace_session *session)
 		return "interrupted";
 	case TRACE_END_TARGET_EXIT:
 		return "target exited";
+	case TRACE_END_FAILURE:
+		return "tracing failed";
 	default:
 		return "duration reached";
 	}

@@ -10,6 +10,7 @@ enum trace_end {
 	TRACE_END_DURATION,
 	TRACE_END_SIGNAL,	/* SIGINT or SIGTERM */
 	TRACE_END_TARGET_EXIT,
+	TRACE_END_FAILURE,	/* the tool's hook failed: the report is partial */
 };
 
 struct trace_session {
@@ -30,11 +31,20 @@ bool trace_session__interrupted(void);
 void trace_session__start(struct trace_session *session, const struct target *target);
 
 /*
+ * Work a tool does while it waits: called on every wake-up (at least every
+ * 100 ms, and when a -c child stops). A negative return ends the wait.
+ */
+struct trace_hook {
+	int (*on_wake)(void *context);
+	void *context;
+};
+
+/*
  * Waits until `duration_s` seconds have passed (0: no limit), a signal arrives
- * or the target exits, following the target's RSS meanwhile.
+ * or the target exits, following the target's RSS meanwhile. `hook` may be NULL.
  */
 void trace_session__wait(struct trace_session *session, struct target *target,
-			 uint64_t duration_s);
+			 uint64_t duration_s, const struct trace_hook *hook);
 
 /* "Ctrl-C", "duration", "target exited": why the trace ended, for the summary. */
 const char *trace_session__end_reason(const struct trace_session *session);

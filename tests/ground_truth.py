@@ -48,12 +48,12 @@ CALLERS = {"thread_leak": ["leaking_thread"], "producer_alloc": ["producer_threa
 DEFAULT_CALLERS = ["main", "run_sites"]
 
 
-def per_site(report):
+def per_site(report, site_names=SITES):
     """(site, leaf) -> (bytes, allocations) for the target's own sites, from a JSON report."""
     sites = {}
     for stack in report["stacks"]:
         frames = stack["frames"]
-        if len(frames) >= 2 and frames[-2] in SITES:
+        if len(frames) >= 2 and frames[-2] in site_names:
             key = (frames[-2], frames[-1])
             bytes_, count = sites.get(key, (0, 0))
             sites[key] = (bytes_ + stack["bytes"], count + stack["allocations"])

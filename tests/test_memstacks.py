@@ -12,14 +12,15 @@ from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # n
 
 
 class GroundTruthMixin:
-    def assertSitesExact(self, run, expected):
+    def assertSitesExact(self, run, expected, truth=ground_truth):
+        """`truth`: the target's table (SITES, CALLERS, DEFAULT_CALLERS)."""
         self.assertEqual(run.returncode, 0, run)
         self.assertIsNotNone(run.json, run)
-        self.assertEqual(ground_truth.per_site(run.json), expected)
+        self.assertEqual(ground_truth.per_site(run.json, truth.SITES), expected)
         for stack in run.json["stacks"]:
             frames = stack["frames"]
-            if len(frames) >= 2 and frames[-2] in ground_truth.SITES:
-                callers = ground_truth.CALLERS.get(frames[-2], ground_truth.DEFAULT_CALLERS)
+            if len(frames) >= 2 and frames[-2] in truth.SITES:
+                callers = truth.CALLERS.get(frames[-2], truth.DEFAULT_CALLERS)
                 self.assertEqual(frames[-2 - len(callers):-2], callers, frames)
             for frame in frames:
                 self.assertNotRegex(frame, r"\+0x|\.so", "frames are function names only")
@@ -107,11 +108,18 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
     def test_verbose_names_what_was_attached(self):
         run = run_command("memstacks", ["-v", "-c", target_path("ground_truth")])
         self.assertEqual(run.returncode, 0, run)
-        attached = re.findall(r"attached (\w+).* of (\S+)\n", run.stderr)
-        self.assertEqual(sorted(name for name, _ in attached),
+        # One line per object: its allocation functions, then its frees.
+        objects = re.findall(r"^memstacks: (/\S+): allocation functions probed at entry and "
+                             r"return \((\d+)\): ([^;]*); frees probed at entry \((\d+)\): (.*)$",
+                             run.stderr, re.M)
+        self.assertEqual(len(objects), 1, run.stderr)
+        path, allocation_count, allocations, free_count, frees = objects[0]
+        self.assertTrue(path.endswith("/libc.so.6"), path)
+        self.assertEqual(sorted(allocations.split()),
                          sorted(["malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
-                                 "aligned_alloc", "valloc", "pvalloc", "free"]))
-        self.assertTrue(all("libc.so.6" in path for _, path in attached), attached)
+                                 "aligned_alloc", "valloc", "pvalloc"]))
+        self.assertEqual(int(allocation_count), 8)
+        self.assertEqual((int(free_count), frees.split()), (1, ["free"]))
 
     def test_ebpf_prints_the_specialised_program(self):
         run = run_command("memstacks", ["--ebpf", "-a", "--stack-storage-size", "123"],

@@ -12,24 +12,163 @@
 #include "growable_array.h"
 #include "proc_maps.h"
 
-/* Indexed by enum alloc_fn; free comes last. Earlier names win for aliases. */
+/* Which prefixed builds of a function exist: je_malloc, tc_malloc, mi_malloc. */
+enum prefix {
+	PREFIX_NONE = 1 << 0,
+	PREFIX_JE = 1 << 1,	/* jemalloc built with --with-jemalloc-prefix=je_ (redis's) */
+	PREFIX_TC = 1 << 2,	/* tcmalloc's tc_* entry points */
+	PREFIX_MI = 1 << 3,	/* mimalloc's mi_* API */
+};
+#define PREFIX_ANY (PREFIX_NONE | PREFIX_JE | PREFIX_TC | PREFIX_MI)
+
+static const struct {
+	enum prefix bit;
+	const char *text;
+} prefixes[] = {{PREFIX_NONE, ""}, {PREFIX_JE, "je_"}, {PREFIX_TC, "tc_"}, {PREFIX_MI, "mi_"}};
+
+struct allocator_function {
+	const char *symbol;		/* without its prefix */
+	unsigned prefixes;		/* enum prefix bits: the names it exists under */
+	const char *entry_program;	/* the BPF function run at its entry, by argument meaning */
+	bool is_free;			/* frees take no return probe and no -a probe */
+	const char *display;		/* C++: the demangled name; NULL: the symbol */
+};
+
+/*
+ * Every function that hands out or takes back heap blocks. Where functions
+ * share an address, the first name met wins: unprefixed names come first (all
+ * of them, then the prefixed ones), so tcmalloc's malloc is "malloc", not
+ * "tc_malloc", and its operator new is "operator new", not "tc_new".
+ * Not here, since they allocate nothing: malloc_usable_size, nallocx, sallocx.
+ */
 static const struct allocator_function functions[] = {
-	[FN_MALLOC] = {"malloc", "malloc_entry", false},
-	[FN_CALLOC] = {"calloc", "calloc_entry", false},
-	[FN_REALLOC] = {"realloc", "realloc_entry", false},
-	[FN_REALLOCARRAY] = {"reallocarray", "reallocarray_entry", false},
-	[FN_POSIX_MEMALIGN] = {"posix_memalign", "posix_memalign_entry", false},
-	[FN_ALIGNED_ALLOC] = {"aligned_alloc", "aligned_alloc_entry", false},
-	[FN_MEMALIGN] = {"memalign", "memalign_entry", false},
-	[FN_VALLOC] = {"valloc", "valloc_entry", false},
-	[FN_PVALLOC] = {"pvalloc", "pvalloc_entry", false},
-	[FN_COUNT] = {"free", "free_entry", true},
+	{"malloc", PREFIX_ANY, "malloc_entry", false, NULL},
+	{"calloc", PREFIX_ANY, "calloc_entry", false, NULL},
+	{"realloc", PREFIX_ANY, "realloc_entry", false, NULL},
+	{"reallocarray", PREFIX_ANY, "reallocarray_entry", false, NULL},
+	{"posix_memalign", PREFIX_ANY, "posix_memalign_entry", false, NULL},
+	{"aligned_alloc", PREFIX_ANY, "aligned_entry", false, NULL},
+	{"memalign", PREFIX_ANY, "aligned_entry", false, NULL},
+	{"valloc", PREFIX_ANY, "size_entry", false, NULL},
+	{"pvalloc", PREFIX_ANY, "size_entry", false, NULL},
+	{"free", PREFIX_ANY, "free_entry", true, NULL},
+	{"cfree", PREFIX_ANY, "free_entry", true, NULL},
+	{"free_sized", PREFIX_ANY, "free_entry", true, NULL},		/* C23 */
+	{"free_aligned_sized", PREFIX_ANY, "free_entry", true, NULL},
+
+	/* C++: libstdc++'s forward to malloc; tcmalloc, jemalloc, mimalloc have their own. */
+	{"_Znwm", PREFIX_NONE, "size_entry", false, "operator new(unsigned long)"},
+	{"_Znam", PREFIX_NONE, "size_entry", false, "operator new[](unsigned long)"},
+	{"_ZnwmRKSt9nothrow_t", PREFIX_NONE, "size_entry", false,
+	 "operator new(unsigned long, std::nothrow_t const&)"},
+	{"_ZnamRKSt9nothrow_t", PREFIX_NONE, "size_entry", false,
+	 "operator new[](unsigned long, std::nothrow_t const&)"},
+	{"_ZnwmSt11align_val_t", PREFIX_NONE, "size_entry", false,
+	 "operator new(unsigned long, std::align_val_t)"},
+	{"_ZnamSt11align_val_t", PREFIX_NONE, "size_entry", false,
+	 "operator new[](unsigned long, std::align_val_t)"},
+	{"_ZnwmSt11align_val_tRKSt9nothrow_t", PREFIX_NONE, "size_entry", false,
+	 "operator new(unsigned long, std::align_val_t, std::nothrow_t const&)"},
+	{"_ZnamSt11align_val_tRKSt9nothrow_t", PREFIX_NONE, "size_entry", false,
+	 "operator new[](unsigned long, std::align_val_t, std::nothrow_t const&)"},
+	{"_ZdlPv", PREFIX_NONE, "free_entry", true, "operator delete(void*)"},
+	{"_ZdaPv", PREFIX_NONE, "free_entry", true, "operator delete[](void*)"},
+	{"_ZdlPvm", PREFIX_NONE, "free_entry", true, "operator delete(void*, unsigned long)"},
+	{"_ZdaPvm", PREFIX_NONE, "free_entry", true, "operator delete[](void*, unsigned long)"},
+	{"_ZdlPvSt11align_val_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete(void*, std::align_val_t)"},
+	{"_ZdaPvSt11align_val_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete[](void*, std::align_val_t)"},
+	{"_ZdlPvmSt11align_val_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete(void*, unsigned long, std::align_val_t)"},
+	{"_ZdaPvmSt11align_val_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete[](void*, unsigned long, std::align_val_t)"},
+	{"_ZdlPvRKSt9nothrow_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete(void*, std::nothrow_t const&)"},
+	{"_ZdaPvRKSt9nothrow_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete[](void*, std::nothrow_t const&)"},
+	{"_ZdlPvSt11align_val_tRKSt9nothrow_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete(void*, std::align_val_t, std::nothrow_t const&)"},
+	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", PREFIX_NONE, "free_entry", true,
+	 "operator delete[](void*, std::align_val_t, std::nothrow_t const&)"},
+
+	/* jemalloc's own API. */
+	{"mallocx", PREFIX_NONE | PREFIX_JE, "size_entry", false, NULL},
+	{"rallocx", PREFIX_NONE | PREFIX_JE, "realloc_entry", false, NULL},
+	{"xallocx", PREFIX_NONE | PREFIX_JE, "xallocx_entry", false, NULL},
+	{"sdallocx", PREFIX_NONE | PREFIX_JE, "free_entry", true, NULL},
+	{"dallocx", PREFIX_NONE | PREFIX_JE, "free_entry", true, NULL},
+
+	/* tcmalloc's C++ entry points, which its operator new and delete alias. */
+	{"new", PREFIX_TC, "size_entry", false, NULL},
+	{"newarray", PREFIX_TC, "size_entry", false, NULL},
+	{"new_nothrow", PREFIX_TC, "size_entry", false, NULL},
+	{"newarray_nothrow", PREFIX_TC, "size_entry", false, NULL},
+	{"new_aligned", PREFIX_TC, "size_entry", false, NULL},
+	{"newarray_aligned", PREFIX_TC, "size_entry", false, NULL},
+	{"new_aligned_nothrow", PREFIX_TC, "size_entry", false, NULL},
+	{"newarray_aligned_nothrow", PREFIX_TC, "size_entry", false, NULL},
+	{"malloc_skip_new_handler", PREFIX_TC, "size_entry", false, NULL},
+	{"delete", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray", PREFIX_TC, "free_entry", true, NULL},
+	{"delete_nothrow", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray_nothrow", PREFIX_TC, "free_entry", true, NULL},
+	{"delete_sized", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray_sized", PREFIX_TC, "free_entry", true, NULL},
+	{"delete_aligned", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray_aligned", PREFIX_TC, "free_entry", true, NULL},
+	{"delete_sized_aligned", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray_sized_aligned", PREFIX_TC, "free_entry", true, NULL},
+	{"delete_aligned_nothrow", PREFIX_TC, "free_entry", true, NULL},
+	{"deletearray_aligned_nothrow", PREFIX_TC, "free_entry", true, NULL},
+
+	/* mimalloc's own API (its mi_heap_* functions are not traced). */
+	{"zalloc", PREFIX_MI, "size_entry", false, NULL},
+	{"mallocn", PREFIX_MI, "calloc_entry", false, NULL},
+	{"reallocn", PREFIX_MI, "reallocarray_entry", false, NULL},
+	{"malloc_aligned", PREFIX_MI, "size_entry", false, NULL},
+	{"zalloc_aligned", PREFIX_MI, "size_entry", false, NULL},
+	{"calloc_aligned", PREFIX_MI, "calloc_entry", false, NULL},
+	{"realloc_aligned", PREFIX_MI, "realloc_entry", false, NULL},
+	{"rezalloc", PREFIX_MI, "realloc_entry", false, NULL},
+	{"recalloc", PREFIX_MI, "reallocarray_entry", false, NULL},
+	{"new", PREFIX_MI, "size_entry", false, NULL},
+	{"new_aligned", PREFIX_MI, "size_entry", false, NULL},
+	{"new_nothrow", PREFIX_MI, "size_entry", false, NULL},
+	{"new_aligned_nothrow", PREFIX_MI, "size_entry", false, NULL},
+	{"new_n", PREFIX_MI, "calloc_entry", false, NULL},
+	{"free_size", PREFIX_MI, "free_entry", true, NULL},
+	{"free_aligned", PREFIX_MI, "free_entry", true, NULL},
+	{"free_size_aligned", PREFIX_MI, "free_entry", true, NULL},
 };
 #define FUNCTION_COUNT (sizeof(functions) / sizeof(functions[0]))
+#define PREFIX_COUNT (sizeof(prefixes) / sizeof(prefixes[0]))
 
-const char *alloc_fn_name(enum alloc_fn fn)
+/* Every name searched for, prefixes applied, in the order that decides aliases. */
+static struct {
+	const char *names[FUNCTION_COUNT * PREFIX_COUNT];
+	const struct allocator_function *functions[FUNCTION_COUNT * PREFIX_COUNT];
+	char storage[FUNCTION_COUNT * PREFIX_COUNT][64];
+	size_t count;
+} symbols;
+
+static void list_symbols(void)
 {
-	return fn < FN_COUNT ? functions[fn].symbol : "[unknown allocator]";
+	size_t p, f;
+
+	if (symbols.count)
+		return;
+	for (p = 0; p < PREFIX_COUNT; p++) {
+		for (f = 0; f < FUNCTION_COUNT; f++) {
+			if (!(functions[f].prefixes & prefixes[p].bit))
+				continue;
+			snprintf(symbols.storage[symbols.count], sizeof(symbols.storage[0]), "%s%s",
+				 prefixes[p].text, functions[f].symbol);
+			symbols.names[symbols.count] = symbols.storage[symbols.count];
+			symbols.functions[symbols.count] = &functions[f];
+			symbols.count++;
+		}
+	}
 }
 
 static bool object_matches(const char *path, const char *object)
@@ -45,34 +184,58 @@ static bool object_matches(const char *path, const char *object)
 	       file_name[3 + length] == '.';
 }
 
-static bool has_site(const struct allocator_sites *sites, const char *object, uint64_t offset)
+static struct allocator_site *find_site(struct allocator_sites *sites, const char *object,
+					uint64_t offset)
 {
 	size_t i;
 
 	for (i = 0; i < sites->count; i++) {
 		if (sites->items[i].file_offset == offset && !strcmp(sites->items[i].object, object))
-			return true;
+			return &sites->items[i];
 	}
-	return false;
+	return NULL;
 }
 
-static int add_site(struct allocator_sites *sites, const struct allocator_function *function,
-		    const char *object, uint64_t file_offset, uint64_t start, uint64_t size)
+static struct allocator_site *add_site(struct allocator_sites *sites, size_t symbol,
+				       const char *object, size_t root_length, uint64_t offset)
 {
 	struct allocator_site *site;
 
 	if (growable_array__reserve(&sites->items, &sites->capacity, sites->count, sizeof(*site)))
-		return -ENOMEM;
+		return NULL;
 	site = &sites->items[sites->count];
+	memset(site, 0, sizeof(*site));
 	site->object = strdup(object);
 	if (!site->object)
-		return -ENOMEM;
-	site->function = function;
-	site->file_offset = file_offset;
-	site->start = start;
-	site->end = start + size;
+		return NULL;
+	site->path = site->object + root_length;
+	site->function = symbols.functions[symbol];
+	site->name = site->function->display ? site->function->display : symbols.names[symbol];
+	site->file_offset = offset;
 	sites->count++;
-	return 0;
+	return site;
+}
+
+/* Records that `path` was scanned where it is mapped at `start`; false if it already was. */
+static int note_scanned(struct allocator_sites *sites, const char *path, uint64_t start)
+{
+	struct scanned_mapping *mapping;
+	size_t i;
+
+	for (i = 0; i < sites->scanned_count; i++) {
+		if (sites->scanned[i].start == start && !strcmp(sites->scanned[i].path, path))
+			return 0;
+	}
+	if (growable_array__reserve(&sites->scanned, &sites->scanned_capacity,
+				    sites->scanned_count, sizeof(*mapping)))
+		return -ENOMEM;
+	mapping = &sites->scanned[sites->scanned_count];
+	mapping->path = strdup(path);
+	if (!mapping->path)
+		return -ENOMEM;
+	mapping->start = start;
+	sites->scanned_count++;
+	return 1;
 }
 
 struct scan {
@@ -85,34 +248,42 @@ struct scan {
 /* Each executable file mapping: its ELF symbols, placed at the mapping's address. */
 static int scan_mapping(const struct map_entry *entry, void *context)
 {
-	const char *names[FUNCTION_COUNT];
-	struct elf_function found[FUNCTION_COUNT];
-	char object[PATH_MAX + 32];
+	struct elf_function found[FUNCTION_COUNT * PREFIX_COUNT];
 	struct scan *scan = context;
 	uint64_t mapped_size = entry->end - entry->start;
+	struct allocator_site *site;
+	char object[PATH_MAX + 32];
+	int root_length, is_new;
 	size_t i;
-	int err;
 
 	if (!entry->executable || entry->path[0] != '/')
 		return 0;
 	if (scan->object && !object_matches(entry->path, scan->object))
 		return 0;
+	is_new = note_scanned(scan->sites, entry->path, entry->start);
+	if (is_new <= 0)
+		return is_new;
 	/* Through the target's root, so that a process in a container works too. */
-	snprintf(object, sizeof(object), "/proc/%d/root%s", (int)scan->pid, entry->path);
-	for (i = 0; i < FUNCTION_COUNT; i++)
-		names[i] = functions[i].symbol;
-	if (elf_find_functions(object, names, FUNCTION_COUNT, found) <= 0)
+	root_length = snprintf(object, sizeof(object), "/proc/%d/root", (int)scan->pid);
+	snprintf(object + root_length, sizeof(object) - root_length, "%s", entry->path);
+	if (elf_find_functions(object, symbols.names, symbols.count, found) <= 0)
 		return 0;
-	for (i = 0; i < FUNCTION_COUNT; i++) {
+	for (i = 0; i < symbols.count; i++) {
 		uint64_t offset = found[i].file_offset;
 
 		if (!found[i].found || offset < entry->file_offset ||
-		    offset - entry->file_offset >= mapped_size || has_site(scan->sites, object, offset))
+		    offset - entry->file_offset >= mapped_size)
 			continue;
-		err = add_site(scan->sites, &functions[i], object, offset,
-			       entry->start + offset - entry->file_offset, found[i].size);
-		if (err)
-			return err;
+		site = find_site(scan->sites, object, offset);
+		if (site && site->mapped)
+			continue;	/* an alias of a function already named */
+		if (!site)
+			site = add_site(scan->sites, i, object, root_length, offset);
+		if (!site)
+			return -ENOMEM;
+		site->start = entry->start + offset - entry->file_offset;
+		site->end = site->start + found[i].size;
+		site->mapped = true;
 		scan->added++;
 	}
 	return 0;
@@ -121,9 +292,22 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *object)
 {
 	struct scan scan = {.sites = sites, .pid = pid, .object = object};
-	int err = proc_maps__foreach(pid, scan_mapping, &scan);
+	int err;
 
+	list_symbols();
+	err = proc_maps__foreach(pid, scan_mapping, &scan);
 	return err ? err : scan.added;
+}
+
+void allocator_sites__forget_mappings(struct allocator_sites *sites)
+{
+	size_t i;
+
+	for (i = 0; i < sites->count; i++)
+		sites->items[i].mapped = false;
+	for (i = 0; i < sites->scanned_count; i++)
+		free(sites->scanned[i].path);
+	sites->scanned_count = 0;
 }
 
 bool allocator_sites__contains(const struct allocator_sites *sites, uint64_t address)
@@ -131,10 +315,22 @@ bool allocator_sites__contains(const struct allocator_sites *sites, uint64_t add
 	size_t i;
 
 	for (i = 0; i < sites->count; i++) {
-		if (address >= sites->items[i].start && address < sites->items[i].end)
+		if (sites->items[i].mapped && address >= sites->items[i].start &&
+		    address < sites->items[i].end)
 			return true;
 	}
 	return false;
+}
+
+const char *allocator_sites__name_at(const struct allocator_sites *sites, uint64_t address)
+{
+	size_t i;
+
+	for (i = 0; i < sites->count; i++) {
+		if (sites->items[i].mapped && sites->items[i].start == address)
+			return sites->items[i].name;
+	}
+	return "[unknown allocator]";
 }
 
 void allocator_sites__free(struct allocator_sites *sites)
@@ -143,16 +339,20 @@ void allocator_sites__free(struct allocator_sites *sites)
 
 	for (i = 0; i < sites->count; i++)
 		free(sites->items[i].object);
+	for (i = 0; i < sites->scanned_count; i++)
+		free(sites->scanned[i].path);
 	free(sites->items);
+	free(sites->scanned);
 	memset(sites, 0, sizeof(*sites));
 }
 
-static int attach_site(const struct allocator_site *site, struct bpf_program *program,
-		       struct uprobe_set *probes, pid_t pid, bool all_mode, bool verbose)
+static int attach_site(struct allocator_site *site, struct bpf_program *program,
+		       struct uprobe_set *probes, pid_t pid, bool all_mode)
 {
 	const struct allocator_function *function = site->function;
 	int prog_fd, handle;
 
+	site->attached = true;
 	/* -a counts at entry and ignores frees: nothing else to attach. */
 	if (all_mode && function->is_free)
 		return 0;
@@ -160,36 +360,66 @@ static int attach_site(const struct allocator_site *site, struct bpf_program *pr
 	if (prog_fd < 0)
 		return prog_fd;
 	handle = uprobe_set__attach(probes, prog_fd, false, site->object, site->file_offset, pid,
-				    function->symbol);
-	if (handle < 0)
-		return handle;
-	if (!all_mode && !function->is_free) {
-		prog_fd = bpf_program__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
-		if (prog_fd < 0)
-			return prog_fd;
-		handle = uprobe_set__attach(probes, prog_fd, true, site->object,
-					    site->file_offset, pid, function->symbol);
-		if (handle < 0)
-			return handle;
-	}
-	if (verbose)
-		fprintf(stderr, "%s: attached %s%s at file offset 0x%llx of %s\n", program_name,
-			function->symbol, all_mode || function->is_free ? "" : " (entry and return)",
-			(unsigned long long)site->file_offset, site->object);
-	return 0;
+				    site->name);
+	if (handle < 0 || all_mode || function->is_free)
+		return handle < 0 ? handle : 0;
+	prog_fd = bpf_program__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
+	if (prog_fd < 0)
+		return prog_fd;
+	handle = uprobe_set__attach(probes, prog_fd, true, site->object, site->file_offset, pid,
+				    site->name);
+	return handle < 0 ? handle : 0;
 }
 
-int allocator_sites__attach(const struct allocator_sites *sites, size_t first,
-			    struct bpf_program *program, struct uprobe_set *probes, pid_t pid,
-			    bool all_mode, bool verbose)
+/*
+ * -v: one line per object, naming its functions; frees are listed apart, since
+ * -a leaves them unprobed.
+ */
+static void describe_object(const struct allocator_sites *sites, size_t first, size_t last,
+			    bool all_mode)
 {
-	size_t i;
+	size_t i, allocations = 0, frees = 0;
+	int pass;
+
+	for (i = first; i < last; i++)
+		sites->items[i].function->is_free ? frees++ : allocations++;
+	fprintf(stderr, "%s: %s: allocation functions probed at entry%s (%zu):", program_name,
+		sites->items[first].path, all_mode ? "" : " and return", allocations);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			fprintf(stderr, "; frees %s (%zu):",
+				all_mode ? "found, not probed with -a" : "probed at entry", frees);
+		for (i = first; i < last; i++) {
+			if (sites->items[i].function->is_free == (pass == 1))
+				fprintf(stderr, " %s", sites->items[i].name);
+		}
+	}
+	fputc('\n', stderr);
+}
+
+int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
+				struct uprobe_set *probes, pid_t pid, bool all_mode, bool verbose)
+{
+	size_t i, first = sites->count;
 	int err;
 
-	for (i = first; i < sites->count; i++) {
-		err = attach_site(&sites->items[i], program, probes, pid, all_mode, verbose);
+	for (i = 0; i < sites->count; i++) {
+		if (sites->items[i].attached)
+			continue;
+		if (first == sites->count)
+			first = i;
+		err = attach_site(&sites->items[i], program, probes, pid, all_mode);
 		if (err)
 			return err;
+	}
+	/* Sites are added object by object, so an object's new sites are adjacent. */
+	for (i = first; verbose && i < sites->count;) {
+		size_t end = i;
+
+		while (end < sites->count && !strcmp(sites->items[end].object, sites->items[i].object))
+			end++;
+		describe_object(sites, i, end, all_mode);
+		i = end;
 	}
 	return 0;
 }

@@ -12,54 +12,66 @@
 #include <sys/types.h>
 
 #include "bpf_program.h"
-#include "memstacks.h"
 #include "uprobes.h"
 
-struct allocator_function {
-	const char *symbol;
-	const char *entry_program;	/* the BPF function run at its entry */
-	bool is_free;			/* frees take no return probe and no -a probe */
-};
+struct allocator_function;
 
 /* One allocator function as the target maps it. */
 struct allocator_site {
 	const struct allocator_function *function;
+	const char *name;	/* what the leaf frame says: malloc, je_mallocx, operator new(unsigned long) */
 	char *object;		/* path to attach to, through /proc/PID/root */
+	const char *path;	/* the object's path as the target sees it, inside `object` */
 	uint64_t file_offset;
-	uint64_t start;		/* its address range in the target */
+	uint64_t start;		/* its address range in the target, while `mapped` */
 	uint64_t end;
+	bool mapped;		/* false once the image that mapped it was replaced by exec */
+	bool attached;
+};
+
+/* Where an object's executable mapping was scanned: not scanned again there. */
+struct scanned_mapping {
+	char *path;
+	uint64_t start;
 };
 
 struct allocator_sites {
 	struct allocator_site *items;
 	size_t count;
 	size_t capacity;
+	struct scanned_mapping *scanned;
+	size_t scanned_count;
+	size_t scanned_capacity;
 };
 
-/* The name of the leaf frame for an allocation made through `fn`. */
-const char *alloc_fn_name(enum alloc_fn fn);
-
 /*
- * Adds the allocator functions of every object `pid` maps now, skipping those
- * already in `sites`; with `object` set, only objects whose path or file name
- * matches it (a path, a file name, or "c" for libc.so.6). Functions that share
- * an address (glibc's aligned_alloc is memalign) are one site, named by the
- * first in our table. Returns how many were added, or -errno.
+ * Adds the allocator functions of every object `pid` maps now and has not
+ * been scanned at that address before; with `object` set, only objects whose
+ * path or file name matches it (a path, a file name, or "c" for libc.so.6).
+ * Functions that share an address (glibc's aligned_alloc is memalign) are one
+ * site, named by the first in our table. Returns how many sites were added or
+ * mapped anew, or -errno.
  */
 int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *object);
 
-/* True if `address` lies inside one of the sites' functions. */
+/* After an exec: no site is mapped any more until a scan finds it again. */
+void allocator_sites__forget_mappings(struct allocator_sites *sites);
+
+/* True if `address` lies inside one of the mapped sites' functions. */
 bool allocator_sites__contains(const struct allocator_sites *sites, uint64_t address);
+
+/* The leaf name of the function whose first byte is at `address`. */
+const char *allocator_sites__name_at(const struct allocator_sites *sites, uint64_t address);
 
 void allocator_sites__free(struct allocator_sites *sites);
 
 /*
- * Attaches `program` to sites [first, count) for `pid`: entry probes, plus a
- * return probe on each allocation unless `all_mode`. With `verbose`, says what
- * went where. Returns 0, or prints the reason and returns -errno.
+ * Attaches `program` for `pid` to every site not attached yet: entry probes,
+ * plus a return probe on each allocation unless `all_mode` (which probes no
+ * free). With `verbose`, says object by object what was found and attached.
+ * Returns 0, or prints the reason and returns -errno.
  */
-int allocator_sites__attach(const struct allocator_sites *sites, size_t first,
-			    struct bpf_program *program, struct uprobe_set *probes, pid_t pid,
-			    bool all_mode, bool verbose);
+int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
+				struct uprobe_set *probes, pid_t pid, bool all_mode, bool verbose);
 
 #endif

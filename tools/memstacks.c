@@ -14,14 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "allocators.h"
 #include "bpf_program.h"
 #include "cli.h"
-#include "elf_functions.h"
 #include "errors.h"
+#include "image_watch.h"
 #include "json_writer.h"
 #include "memstacks.h"
 #include "memstacks_report.h"
@@ -143,94 +141,9 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	err = err ?: bpf_defines__add(defines, "MAX_LIVE_BLOCKS", settings->live_blocks);
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
 	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
+	err = err ?: bpf_defines__add(defines, "STOP_AT_EVENTS", settings->common.command != NULL);
 	return err;
 }
-
-static int attach_to_process(const struct settings *settings, const struct target *target,
-			     struct allocator_sites *sites, struct bpf_program *program,
-			     struct uprobe_set *probes)
-{
-	int found = allocator_sites__scan(sites, target->pid, settings->object);
-
-	if (found < 0) {
-		print_error("cannot read the memory maps of PID %d: %s (is it still running?)",
-			    (int)target->pid, strerror(-found));
-		return found;
-	}
-	if (found == 0) {
-		print_error(settings->object
-				    ? "no allocator functions in an object matching '%s' mapped by PID %d (check -O against /proc/PID/maps)"
-				    : "%sno allocator functions (malloc, free, ...) in any object mapped by PID %d (is it statically linked without symbols?)",
-			    settings->object ? settings->object : "", (int)target->pid);
-		return -ENOENT;
-	}
-	return allocator_sites__attach(sites, 0, program, probes, target->pid, settings->all,
-				       settings->common.verbose);
-}
-
-/*
- * -c: the command's allocator is only known once it is mapped. A probe stops
- * the new process where the dynamic loader reports its libraries mapped (or at
- * the entry of a static executable), before any of their code runs; there the
- * allocator is attached and the stop probe removed.
- */
-static int attach_when_mapped(const struct settings *settings, struct target *target,
-			      struct allocator_sites *sites, struct bpf_program *program,
-			      struct uprobe_set *probes)
-{
-	const char *loader_functions[] = {"_dl_debug_state"};
-	struct elf_function loader_event;
-	char stop_object[PATH_MAX];
-	uint64_t stop_offset;
-	int stop_fd, stop_probe, status = 0, found = 0, err;
-
-	if (elf_interpreter(target->exe_path, stop_object, sizeof(stop_object)) == 0) {
-		if (elf_find_functions(stop_object, loader_functions, 1, &loader_event) != 1) {
-			print_error("cannot find _dl_debug_state in the dynamic loader %s (trace the running process with -p instead)",
-				    stop_object);
-			return -ENOENT;
-		}
-		stop_offset = loader_event.file_offset;
-	} else {
-		snprintf(stop_object, sizeof(stop_object), "%s", target->exe_path);
-		err = elf_entry_file_offset(stop_object, &stop_offset);
-		if (err) {
-			print_error("cannot read %s as an ELF executable: %s (give a program, not a script, to -c)",
-				    stop_object, strerror(-err));
-			return err;
-		}
-	}
-	stop_fd = bpf_program__load(program, "stop_at_loader_event", BPF_PROG_TYPE_KPROBE);
-	if (stop_fd < 0)
-		return stop_fd;
-	stop_probe = uprobe_set__attach(probes, stop_fd, false, stop_object, stop_offset,
-					target->pid, "the program's start");
-	if (stop_probe < 0)
-		return stop_probe;
-	err = target__release(target);
-	if (err)
-		return err;
-	while (found == 0) {
-		if (waitpid(target->pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status)) {
-			target->exited = true;
-			target->wait_status = status;
-			print_error("command %s ended before it mapped an allocator (nothing to trace)",
-				    target->exe_path);
-			return -ESRCH;
-		}
-		target->held = true;
-		found = allocator_sites__scan(sites, target->pid, settings->object);
-		if (found < 0)
-			return found;
-		if (found == 0)
-			target__continue(target);
-	}
-	uprobe_set__detach(probes, stop_probe);
-	/* The caller continues the stopped command once tracing has started. */
-	return allocator_sites__attach(sites, 0, program, probes, target->pid, settings->all,
-				       settings->common.verbose);
-}
-
 
 static void print_summary(const struct settings *settings, const struct target *target,
 			  const struct trace_session *session, const struct stack_report *report,
@@ -283,7 +196,8 @@ static int write_json(const char *path, const struct settings *settings,
 
 int main(int argc, char **argv)
 {
-	struct allocator_sites sites = {0};
+	struct image_watch watch = {0};
+	struct trace_hook follow_images = {image_watch__on_wake, &watch};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
@@ -312,26 +226,32 @@ int main(int argc, char **argv)
 	if (!probes || !report)
 		goto cleanup;
 
-	err = common->command ? attach_when_mapped(&settings, &target, &sites, program, probes)
-			      : attach_to_process(&settings, &target, &sites, program, probes);
-	if (err || trace_session__interrupted())
-		goto cleanup;
-	/* The symbol cache reads the maps now, while the target certainly lives. */
+	/* The symbol cache reads the maps now, and again whenever they change. */
 	symbolizer = symbolizer__new(target.pid);
 	if (!symbolizer) {
 		print_error("cannot read the symbols of PID %d", (int)target.pid);
 		goto cleanup;
 	}
+	watch.program = program;
+	watch.probes = probes;
+	watch.target = &target;
+	watch.symbolizer = symbolizer;
+	watch.object = settings.object;
+	watch.all_mode = settings.all;
+	watch.verbose = common->verbose;
+	err = image_watch__start(&watch);
+	if (err || trace_session__interrupted())
+		goto cleanup;
 	trace_session__start(&session, &target);
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
 		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
 	target__continue(&target);
 
-	trace_session__wait(&session, &target, common->duration_s);
+	trace_session__wait(&session, &target, common->duration_s, &follow_images);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
-	err = memstacks_report__collect(report, program, symbolizer, &sites, settings.all);
+	err = memstacks_report__collect(report, program, symbolizer, &watch.sites, settings.all);
 	if (err) {
 		print_error("cannot read the traced allocations: %s", strerror(-err));
 		goto cleanup;
@@ -354,7 +274,7 @@ cleanup:
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
-	allocator_sites__free(&sites);
+	image_watch__free(&watch);
 	if (target.pid)
 		target__close(&target);
 	return exit_code;

@@ -53,8 +53,8 @@ static int compare_keys(const void *a, const void *b)
 
 	if (left->stack != right->stack)
 		return left->stack < right->stack ? -1 : 1;
-	if (left->fn != right->fn)
-		return left->fn < right->fn ? -1 : 1;
+	if (left->function != right->function)
+		return left->function < right->function ? -1 : 1;
 	return (left->caller > right->caller) - (left->caller < right->caller);
 }
 
@@ -125,7 +125,8 @@ static int read_stack_totals(struct keyed_totals *totals, int fd,
  * when the probed instruction is `push %rbp`).
  */
 static void name_frames(const struct stack_key *key, int stack_map_fd,
-			struct symbolizer *symbolizer, struct frame_names *names)
+			struct symbolizer *symbolizer, const struct allocator_sites *sites,
+			struct frame_names *names)
 {
 	uint64_t addresses[MAX_STACK_DEPTH + 1];
 	size_t depth;
@@ -141,7 +142,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	symbolizer__name_stack(symbolizer, addresses, depth, names);
 	if (key->stack == MISSED_STACK)
 		frame_names__mark_missed(names);
-	frame_names__append(names, alloc_fn_name(key->fn));
+	frame_names__append(names, allocator_sites__name_at(sites, key->function));
 }
 
 int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
@@ -163,7 +164,7 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 		goto out;
 	keyed_totals__merge(&totals);
 	for (i = 0; i < totals.count && !err; i++) {
-		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, &names);
+		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, sites, &names);
 		err = stack_report__add(report, names.frames, names.depth, totals.items[i].total.bytes,
 					totals.items[i].total.allocations);
 	}

@@ -302,7 +302,7 @@ int main(int argc, char **argv)
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
 		(int)target.pid, target.comm, common->tid ? ", one thread" : "");
 
-	trace_session__wait(&session, &target, common->duration_s);
+	trace_session__wait(&session, &target, common->duration_s, NULL);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
 	err = collect(&settings, &target, program, symbolizer, baseline, report, &totals);
