@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Blocks SIGUSR1 (to be taken by sigwait) and says the target is ready. */
@@ -37,6 +38,25 @@ static inline void gate_announce_done(void)
 {
 	printf("done\n");
 	fflush(stdout);
+}
+
+/*
+ * The whole life of a target that runs `work` once: with --wait as its first
+ * argument under the gate (for -p), else at once (for -c). The ready line is
+ * printed either way: stdio allocates its buffer there, before tracing.
+ */
+static inline int gate_run(int argc, char **argv, void (*work)(void))
+{
+	int wait = argc > 1 && !strcmp(argv[1], "--wait");
+
+	gate_announce_ready();
+	if (wait)
+		gate_wait();
+	work();
+	gate_announce_done();
+	if (wait)
+		gate_wait();
+	return 0;
 }
 
 #endif
