@@ -2,6 +2,7 @@
 import os
 import re
 import select
+import shutil
 import signal
 import statistics
 import subprocess
@@ -18,43 +19,81 @@ def read_line(stream, what):
     return line
 
 
+def start_tracer(tracer, pid, ready_text, merged_output=False):
+    """`tracer` ("{pid}" replaced by `pid`) running, once `ready_text` shows in its output."""
+    command = [arg.replace("{pid}", str(pid)) for arg in tracer]
+    # Our tools say "Tracing" on stderr once attached; bcc's tools print on stdout.
+    process = subprocess.Popen(command, text=True,
+                               stdout=subprocess.PIPE if merged_output else subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT if merged_output else subprocess.PIPE)
+    output = process.stdout if merged_output else process.stderr
+    try:
+        while ready_text not in read_line(output, "tracer's attach line"):
+            pass
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def stop_tracer(process):
+    """Ends a tracer as Ctrl-C would, once it has written its report."""
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=LINE_TIMEOUT_S)
+
+
 def one_run(target, metric, tracer, ready_text, merged_output=False):
     """Starts `target` (it prints "ready PID" and waits for SIGUSR1), attaches
-    `tracer` ("{pid}" replaced), waits for `ready_text` in the tracer's output,
-    lets the target run and returns the value it prints after `metric`."""
+    `tracer` (see start_tracer), lets the target run and returns the value it
+    prints after `metric`."""
     loop = subprocess.Popen(target, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(loop.stdout, "ready line").split()[1])
     process = None
     try:
         if tracer:
-            command = [arg.replace("{pid}", str(pid)) for arg in tracer]
-            # Our tools say "Tracing" on stderr once attached; bcc's tools print on stdout.
-            process = subprocess.Popen(command, text=True,
-                                       stdout=subprocess.PIPE if merged_output else subprocess.DEVNULL,
-                                       stderr=subprocess.STDOUT if merged_output else subprocess.PIPE)
-            output = process.stdout if merged_output else process.stderr
-            while ready_text not in read_line(output, "tracer's attach line"):
-                pass
+            process = start_tracer(tracer, pid, ready_text, merged_output)
         loop.send_signal(signal.SIGUSR1)
         value = float(re.match(metric + r" (\S+)", read_line(loop.stdout, "result")).group(1))
         loop.wait()
     finally:
         if process:
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=LINE_TIMEOUT_S)
+            stop_tracer(process)
         if loop.poll() is None:
             loop.kill()
     return value
 
 
 def run_configurations(configurations, runs, target, metric):
-    """Medians by configuration name; each configuration is (name, tracer, ready_text, merged)."""
+    """Medians by configuration name of what `target` prints after `metric` (see one_run)."""
+    def measure(tracer, ready, merged):
+        return {metric: one_run(target, metric, tracer, ready, merged)}
+    return sample_configurations(configurations, runs, measure)[metric]
+
+
+def sample_configurations(configurations, runs, measure):
+    """Medians by metric, then by configuration name. Each configuration is
+    (name, tracer, ready_text, merged); measure(tracer, ready_text, merged)
+    makes one run and returns {metric: value}."""
     medians = {}
     for name, tracer, ready, merged in configurations:
-        samples = [one_run(target, metric, tracer, ready, merged) for _ in range(runs)]
-        medians[name] = statistics.median(samples)
-        print(f"# {name}: " + " ".join(f"{s:.1f}" for s in samples), file=sys.stderr)
+        samples = [measure(tracer, ready, merged) for _ in range(runs)]
+        for metric in samples[0]:
+            values = [sample[metric] for sample in samples]
+            medians.setdefault(metric, {})[name] = statistics.median(values)
+            print(f"# {name}: {metric} " + " ".join(f"{v:.1f}" for v in values), file=sys.stderr)
     return medians
+
+
+def memleak_configuration(name="memleak-bpfcc"):
+    """bcc's memleak-bpfcc as a configuration; None when it is not installed."""
+    memleak = shutil.which("memleak-bpfcc")
+    if not memleak:
+        return None
+    # memleak prints "Attaching" before it even compiles: only its first
+    # report, a second after attaching (interval 1), proves its probes are in.
+    return (name, ["env", "PYTHONUNBUFFERED=1", memleak, "-p", "{pid}", "1"],
+            "outstanding allocations", True)
 
 
 def print_table(title, unit, medians, floors=None):

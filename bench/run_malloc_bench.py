@@ -10,9 +10,8 @@ measured in the same run (the machine is shared: compare ratios, not times).
 """
 import argparse
 import os
-import shutil
 
-from bench_common import default_build, print_table, run_configurations
+from bench_common import default_build, memleak_configuration, print_table, run_configurations
 
 ENTRY_RETURN_FREE = "empty probes: malloc entry+return, free entry"
 ENTRY = "empty probe: malloc entry"
@@ -36,12 +35,9 @@ def main():
         ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
         ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
     ]
-    memleak = shutil.which("memleak-bpfcc")
+    memleak = memleak_configuration()
     if memleak:
-        # memleak prints "Attaching" before it even compiles: only its first
-        # report, a second after attaching (interval 1), proves its probes are in.
-        configurations.append(("memleak-bpfcc", ["env", "PYTHONUNBUFFERED=1", memleak, "-p",
-                                                 "{pid}", "1"], "outstanding allocations", True))
+        configurations.append(memleak)
     if options.only:
         configurations = [c for c in configurations
                           if options.only in c[0] or c[0] == "untraced" or "empty" in c[0]]

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""redis-benchmark throughput (SET and GET requests/s) of Debian's redis-server:
+untraced, under memstacks in each mode and under bcc's memleak-bpfcc when
+installed.
+
+Every run starts a fresh server (loopback, a free port, no persistence: see
+tests/redis_server.py), so that each starts from an empty keyspace and a new
+allocator; SET then writes 100-byte values to up to 100,000 keys and GET reads
+them. The tables show medians, the change from the untraced median and the
+ratio to it, all from this invocation (the machine is shared: compare ratios).
+
+memleak-bpfcc (bcc 0.26) probes libc's allocator unless told another object
+with -O, and refuses -O libjemalloc.so.2, which has no mmap and munmap to
+probe. redis allocates from jemalloc, so under memleak-bpfcc -p PID its
+allocations go unseen: that row is the cost of a tracer that sees none of them,
+not a comparison of equal work. memstacks probes both allocators.
+
+    bench/run_redis_bench.py [--build build] [--runs 5] [--requests 200000]
+"""
+import argparse
+import csv
+import os
+import sys
+
+from bench_common import (default_build, memleak_configuration, print_table,
+                          sample_configurations, start_tracer, stop_tracer)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from redis_server import RedisServer, require_redis  # noqa: E402
+
+MEMLEAK = "memleak-bpfcc (sees libc's malloc, not jemalloc)"
+
+
+def throughput(requests, tracer, ready_text, merged_output):
+    """Requests/s by command for one run of redis-benchmark on a fresh server."""
+    server = RedisServer()
+    process = None
+    try:
+        if tracer:
+            process = start_tracer(tracer, server.pid, ready_text, merged_output)
+        output = server.benchmark("-t", "set,get", "-n", str(requests), "-r", "100000",
+                                  "-d", "100", "--csv")
+    finally:
+        if process:
+            stop_tracer(process)
+        server.stop()
+    return {row["test"]: float(row["rps"]) for row in csv.DictReader(output.splitlines())}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=default_build())
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200000,
+                        help="requests per command per run")
+    options = parser.parse_args()
+    memstacks = os.path.join(options.build, "memstacks")
+    configurations = [
+        ("untraced", None, None, False),
+        ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
+        ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
+    ]
+    memleak = memleak_configuration(MEMLEAK)
+    if memleak:
+        configurations.append(memleak)
+    try:
+        require_redis()
+        medians = sample_configurations(
+            configurations, options.runs,
+            lambda tracer, ready, merged: throughput(options.requests, tracer, ready, merged))
+    except AssertionError as error:    # redis missing, or a server that would not start
+        sys.exit(f"bench: {error}")
+    for command, by_configuration in medians.items():
+        print()
+        print_table(f"redis-benchmark {command}: {options.requests} requests per run, "
+                    f"{options.runs} runs, medians", "requests/s", by_configuration)
+    if not memleak:
+        print("memleak-bpfcc: not installed (apt-get install bpfcc-tools)")
+
+
+if __name__ == "__main__":
+    main()
