@@ -1,8 +1,10 @@
 /*
  * Attaches an empty BPF program where memstacks attaches its own, to measure
  * what the uprobes alone cost on this machine:
- *   empty_probes PID          malloc entry and return, free entry (unfreed mode's probes)
- *   empty_probes PID entry    malloc entry only (-a mode's probes)
+ *   empty_probes PID               malloc entry and return, free entry (unfreed mode's probes)
+ *   empty_probes PID entry         malloc entry only (-a mode's probes)
+ *   empty_probes PID MODE OBJECT   in the object whose path contains OBJECT (MODE: both or
+ *                                  entry), e.g. /libjemalloc.so; the default is /libc.so
  * Prints "Tracing" once attached and detaches on SIGINT.
  */
 #include <linux/bpf.h>
@@ -22,16 +24,17 @@
 
 extern const char empty_probe_bpf_text[];
 
-struct libc_search {
+struct object_search {
+	const char *fragment;
 	char path[PATH_MAX + 32];
 	pid_t pid;
 };
 
-static int find_libc(const struct map_entry *entry, void *context)
+static int find_object(const struct map_entry *entry, void *context)
 {
-	struct libc_search *search = context;
+	struct object_search *search = context;
 
-	if (!entry->executable || !strstr(entry->path, "/libc.so"))
+	if (!entry->executable || !strstr(entry->path, search->fragment))
 		return 0;
 	snprintf(search->path, sizeof(search->path), "/proc/%d/root%s", (int)search->pid,
 		 entry->path);
@@ -42,7 +45,7 @@ int main(int argc, char **argv)
 {
 	const char *names[] = {"malloc", "free"};
 	struct elf_function found[2];
-	struct libc_search libc = {0};
+	struct object_search allocator = {.fragment = "/libc.so"};
 	struct bpf_defines defines = {0};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
@@ -50,15 +53,18 @@ int main(int argc, char **argv)
 
 	program_name = "empty_probes";
 	if (argc < 2) {
-		fprintf(stderr, "usage: empty_probes PID [entry]\n");
+		fprintf(stderr, "usage: empty_probes PID [entry|both [OBJECT]]\n");
 		return 2;
 	}
-	libc.pid = atoi(argv[1]);
+	allocator.pid = atoi(argv[1]);
 	entry_only = argc > 2 && !strcmp(argv[2], "entry");
+	if (argc > 3)
+		allocator.fragment = argv[3];
 	trace_session__handle_signals();
-	if (proc_maps__foreach(libc.pid, find_libc, &libc) != 1 ||
-	    elf_find_functions(libc.path, names, 2, found) != 2) {
-		print_error("cannot find malloc and free in the libc of PID %s", argv[1]);
+	if (proc_maps__foreach(allocator.pid, find_object, &allocator) != 1 ||
+	    elf_find_functions(allocator.path, names, 2, found) != 2) {
+		print_error("cannot find malloc and free in a %s object of PID %s", allocator.fragment,
+			    argv[1]);
 		return 1;
 	}
 	program = bpf_program__compile(empty_probe_bpf_text, &defines);
@@ -67,13 +73,13 @@ int main(int argc, char **argv)
 		goto out;
 	prog_fd = bpf_program__load(program, "empty_probe", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0 ||
-	    uprobe_set__attach(probes, prog_fd, false, libc.path, found[0].file_offset, libc.pid,
+	    uprobe_set__attach(probes, prog_fd, false, allocator.path, found[0].file_offset, allocator.pid,
 			       "malloc") < 0)
 		goto out;
 	if (!entry_only &&
-	    (uprobe_set__attach(probes, prog_fd, true, libc.path, found[0].file_offset, libc.pid,
+	    (uprobe_set__attach(probes, prog_fd, true, allocator.path, found[0].file_offset, allocator.pid,
 				"malloc") < 0 ||
-	     uprobe_set__attach(probes, prog_fd, false, libc.path, found[1].file_offset, libc.pid,
+	     uprobe_set__attach(probes, prog_fd, false, allocator.path, found[1].file_offset, allocator.pid,
 				"free") < 0))
 		goto out;
 	fprintf(stderr, "Tracing with %zu empty uprobes\n", uprobe_set__count(probes));

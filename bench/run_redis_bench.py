@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """redis-benchmark throughput (SET and GET requests/s) of Debian's redis-server:
-untraced, under memstacks in each mode and under bcc's memleak-bpfcc when
+untraced, under empty uprobes on jemalloc's malloc and free (this machine's
+floor), under memstacks in each mode and under bcc's memleak-bpfcc when
 installed.
 
 Every run starts a fresh server (loopback, a free port, no persistence: see
@@ -29,6 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from redis_server import RedisServer, require_redis  # noqa: E402
 
 MEMLEAK = "memleak-bpfcc (sees libc's malloc, not jemalloc)"
+ENTRY_RETURN_FREE = "empty probes: jemalloc malloc entry+return, free entry"
+ENTRY = "empty probe: jemalloc malloc entry"
 
 
 def throughput(requests, tracer, ready_text, merged_output):
@@ -55,8 +58,11 @@ def main():
                         help="requests per command per run")
     options = parser.parse_args()
     memstacks = os.path.join(options.build, "memstacks")
+    empty = os.path.join(options.build, "bench", "empty_probes")
     configurations = [
         ("untraced", None, None, False),
+        (ENTRY_RETURN_FREE, [empty, "{pid}", "both", "/libjemalloc.so"], "Tracing", False),
+        (ENTRY, [empty, "{pid}", "entry", "/libjemalloc.so"], "Tracing", False),
         ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
         ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
     ]
@@ -70,10 +76,14 @@ def main():
             lambda tracer, ready, merged: throughput(options.requests, tracer, ready, merged))
     except AssertionError as error:    # redis missing, or a server that would not start
         sys.exit(f"bench: {error}")
+    floors = {"memstacks (unfreed)": ENTRY_RETURN_FREE, "memstacks -a": ENTRY}
     for command, by_configuration in medians.items():
         print()
         print_table(f"redis-benchmark {command}: {options.requests} requests per run, "
                     f"{options.runs} runs, medians", "requests/s", by_configuration)
+        # The floor ratio compares added time per request, not lost throughput.
+        print_table("the same as time per request", "us/request",
+                    {name: 1e6 / rps for name, rps in by_configuration.items()}, floors)
     if not memleak:
         print("memleak-bpfcc: not installed (apt-get install bpfcc-tools)")
 

@@ -35,7 +35,7 @@ CPP = SimpleNamespace(
     UNFREED=_CPP_UNFREED,
     ALL=_CPP_ALL,
     CALLERS={},
-    DEFAULT_CALLERS=["main", "run_sites"],
+    DEFAULT_CALLERS=["main", "gate_run", "run_sites"],
 )
 
 
@@ -75,7 +75,7 @@ JEMALLOC_API = SimpleNamespace(
     UNFREED=_JEMALLOC_API_UNFREED,
     ALL=_JEMALLOC_API_ALL,
     CALLERS={},
-    DEFAULT_CALLERS=["main", "run_sites"],
+    DEFAULT_CALLERS=["main", "gate_run", "run_sites"],
 )
 
 # dlopen_truth.c: through the malloc and free of a library loaded while tracing.

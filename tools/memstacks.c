@@ -54,7 +54,8 @@ static const char help_text[] =
 	"                 [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
 	"                 [--live-blocks N] [-v] [duration]\n"
 	"\n"
-	"Show the call stacks that allocate heap memory in a running process.\n"
+	"Show the call stacks that allocate heap memory in a running process: glibc,\n"
+	"jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n"
 	"\n"
 	"positional arguments:\n"
 	"  duration              seconds to trace (default: until Ctrl-C or the target exits)\n"
@@ -74,7 +75,7 @@ static const char help_text[] =
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --live-blocks N   unfreed blocks tracked at once (default 1000000)\n"
-	"  -v, --verbose         say which allocator functions were found and attached\n"
+	"  -v, --verbose         say, object by object, which allocator functions were attached\n"
 	"      --ebpf            print the BPF program as it will be compiled, and exit\n"
 	"\n"
 	"examples:\n"
@@ -91,7 +92,9 @@ static const char help_text[] =
 	"  memstacks -p 181 --svg unfreed.svg 30\n"
 	"                                 # a flame graph of 30 seconds' unfreed allocations\n"
 	"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
-	"                                 # only the allocator in that object\n";
+	"                                 # only the allocator in that object\n"
+	"  memstacks -c 'env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ./server'\n"
+	"                                 # a command run on jemalloc, followed through its exec\n";
 
 static enum cli_result parse_option(int option, const char *value, void *tool_settings)
 {
