@@ -12,20 +12,21 @@ struct symbolizer {
 	pid_t pid;
 };
 
+static struct bcc_symbol_option symbol_options = {
+	.use_debug_file = 1,
+	.check_debug_file_crc = 1,
+	.lazy_symbolize = 1,
+	.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
+};
+
 struct symbolizer *symbolizer__new(pid_t pid)
 {
-	struct bcc_symbol_option options = {
-		.use_debug_file = 1,
-		.check_debug_file_crc = 1,
-		.lazy_symbolize = 1,
-		.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
-	};
 	struct symbolizer *symbolizer = calloc(1, sizeof(*symbolizer));
 
 	if (!symbolizer)
 		return NULL;
 	symbolizer->pid = pid;
-	symbolizer->cache = bcc_symcache_new(pid, &options);
+	symbolizer->cache = bcc_symcache_new(pid, &symbol_options);
 	if (!symbolizer->cache) {
 		free(symbolizer);
 		return NULL;
@@ -41,9 +42,18 @@ void symbolizer__free(struct symbolizer *symbolizer)
 	free(symbolizer);
 }
 
+/*
+ * A new cache, not bcc_symcache_refresh(): libbcc 0.26's refresh closes file
+ * descriptors it closed before, which by then may be our uprobes' perf events.
+ */
 void symbolizer__refresh(struct symbolizer *symbolizer)
 {
-	bcc_symcache_refresh(symbolizer->cache);
+	void *cache = bcc_symcache_new(symbolizer->pid, &symbol_options);
+
+	if (!cache)
+		return;
+	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
+	symbolizer->cache = cache;
 }
 
 const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, char *name,

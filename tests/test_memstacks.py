@@ -17,6 +17,8 @@ class GroundTruthMixin:
         self.assertEqual(run.returncode, 0, run)
         self.assertIsNotNone(run.json, run)
         self.assertEqual(ground_truth.per_site(run.json, truth.SITES), expected)
+        # libbcc says so when a uprobe's perf event was closed behind our back.
+        self.assertNotRegex(run.stderr, r"PERF_EVENT_IOC|perf event FD", "an fd closed twice")
         for stack in run.json["stacks"]:
             frames = stack["frames"]
             if len(frames) >= 2 and frames[-2] in truth.SITES:
