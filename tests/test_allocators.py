@@ -116,6 +116,26 @@ class JemallocApi(AllocatorTestCase):
                               truth.ALL, truth)
 
 
+class PrefixedJemalloc(AllocatorTestCase):
+    """jemalloc_api_truth on a jemalloc whose names carry the je_ prefix, linked
+    into the executable beside glibc's malloc, as redis bundles it."""
+
+    def expected(self, table):
+        return {(site, "je_" + leaf): figures for (site, leaf), figures in table.items()}
+
+    def test_unfreed(self):
+        truth = allocator_truth.JEMALLOC_API
+        self.assertSitesExact(self.trace("jemalloc_prefixed_truth",
+                                         attached="/jemalloc_prefixed_truth"),
+                              self.expected(truth.UNFREED), truth)
+
+    def test_all(self):
+        truth = allocator_truth.JEMALLOC_API
+        self.assertSitesExact(self.trace("jemalloc_prefixed_truth", "-a",
+                                         attached="/jemalloc_prefixed_truth"),
+                              self.expected(truth.ALL), truth)
+
+
 class Cpp(AllocatorTestCase):
     """operator new and new[], sized, aligned and nothrow, with their deletes:
     forwarded to malloc by libstdc++, or the allocator's own."""
