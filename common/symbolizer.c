@@ -7,8 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growable_array.h"
+
+/*
+ * libbcc 0.26 closes some file descriptors twice: a symbol cache's modules
+ * close, when the cache is refreshed or freed, descriptors they had already
+ * closed while it was built. By then the numbers may belong to our uprobes'
+ * perf events, which would silently vanish. So a cache is never refreshed
+ * nor freed while tracing: a new one replaces it, and the old ones are freed
+ * with the symbolizer, after the probes are gone.
+ */
 struct symbolizer {
 	void *cache;
+	void **retired;		/* caches replaced by refreshes */
+	size_t retired_count;
+	size_t retired_capacity;
 	pid_t pid;
 };
 
@@ -38,21 +51,24 @@ void symbolizer__free(struct symbolizer *symbolizer)
 {
 	if (!symbolizer)
 		return;
+	while (symbolizer->retired_count)
+		bcc_free_symcache(symbolizer->retired[--symbolizer->retired_count], symbolizer->pid);
+	free(symbolizer->retired);
 	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
 	free(symbolizer);
 }
 
-/*
- * A new cache, not bcc_symcache_refresh(): libbcc 0.26's refresh closes file
- * descriptors it closed before, which by then may be our uprobes' perf events.
- */
 void symbolizer__refresh(struct symbolizer *symbolizer)
 {
-	void *cache = bcc_symcache_new(symbolizer->pid, &symbol_options);
+	void *cache;
 
+	if (growable_array__reserve(&symbolizer->retired, &symbolizer->retired_capacity,
+				    symbolizer->retired_count, sizeof(*symbolizer->retired)))
+		return;
+	cache = bcc_symcache_new(symbolizer->pid, &symbol_options);
 	if (!cache)
 		return;
-	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
+	symbolizer->retired[symbolizer->retired_count++] = symbolizer->cache;
 	symbolizer->cache = cache;
 }
 

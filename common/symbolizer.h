@@ -36,6 +36,8 @@ struct symbolizer;
 
 /* A symbol cache for `pid`; it reads the maps now, so create it while the target lives. */
 struct symbolizer *symbolizer__new(pid_t pid);
+
+/* Free it only after every uprobe is detached (see symbolizer.c). Accepts NULL. */
 void symbolizer__free(struct symbolizer *symbolizer);
 
 /* Re-reads the target's maps, for libraries mapped since creation. */
