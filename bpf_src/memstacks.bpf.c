@@ -7,7 +7,7 @@
  *   MODE_ALL            1: count every allocation at entry (-a); 0: track live blocks
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_LIVE_BLOCKS     entries of the live-block map (unfreed mode)
- *   MAX_THREADS         threads that may be inside the allocator at once
+ *   MAX_THREADS         per-thread slots, a power of two: a thread uses slot tid % MAX_THREADS
  *   MAX_STACKS          distinct stacks counted in -a mode
  *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
  *                       events, so the frontend attaches before its code runs
@@ -74,8 +74,10 @@ struct allocator_call {
 	u64 sp;
 	u64 return_address;
 	u64 function;
+	u32 tid;		/* whose call this is: threads share a slot by tid % MAX_THREADS */
+	u32 padding;
 };
-BPF_TABLE("lru_hash", u32, struct allocator_call, last_allocator_calls, MAX_THREADS);
+BPF_ARRAY(last_allocator_calls, struct allocator_call, MAX_THREADS);
 
 /*
  * Every request is counted at entry: no return probe. Requests that cannot
@@ -88,6 +90,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct allocator_call call = {.sp = PT_REGS_SP(ctx), .function = PT_REGS_IP(ctx)};
+	u32 slot = (u32)pid_tgid & (MAX_THREADS - 1);
 	struct stack_total zero = {};
 	struct stack_key key = {};
 	struct allocator_call *last;
@@ -97,16 +100,20 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	if (!is_traced(pid_tgid) || (s64)bytes < 0)
 		return 0;
 	bpf_probe_read_user(&call.return_address, sizeof(call.return_address), (void *)call.sp);
-	last = last_allocator_calls.lookup(&tid);
-	if (last && last->sp == call.sp && last->return_address == call.return_address &&
-	    last->function != call.function)
+	last = last_allocator_calls.lookup(&slot);
+	if (!last)
 		return 0;
-	if (may_tail_call)
-		last_allocator_calls.update(&tid, &call);
+	if (last->tid == tid && last->sp == call.sp &&
+	    last->return_address == call.return_address && last->function != call.function)
+		return 0;
+	if (may_tail_call) {
+		call.tid = tid;
+		*last = call;
+	}
 
 	key.function = call.function;
 	key.caller = call.return_address;
-	key.stack = store_user_stack(ctx);
+	key.stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
 	if (key.stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	total = stack_totals.lookup_or_try_init(&key, &zero);
@@ -180,7 +187,7 @@ int xallocx_entry(struct pt_regs *ctx)
 static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key *key)
 {
 	key->function = PT_REGS_IP(ctx);
-	key->stack = store_user_stack(ctx);
+	key->stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
 	if (key->stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)PT_REGS_SP(ctx));
@@ -200,6 +207,7 @@ enum returns {
  * the function the program called.
  */
 struct call_in_flight {
+	u64 tid;			/* the thread in this slot, or 0 when it is free */
 	struct live_block block;	/* what the call will have allocated */
 	struct live_block old_block;	/* realloc: the block it replaces */
 	u64 old_ptr;
@@ -211,29 +219,53 @@ struct call_in_flight {
 };
 
 BPF_HASH(live_blocks, u64, struct live_block, MAX_LIVE_BLOCKS);
-BPF_HASH(calls_in_flight, u32, struct call_in_flight, MAX_THREADS);
+
+/*
+ * One slot per thread, by tid % MAX_THREADS: an array lookup, which the
+ * verifier inlines, where a hash keyed by tid cost four hash operations per
+ * call. Two threads inside the allocator at once with the same slot are
+ * possible in theory (tids that differ by a multiple of MAX_THREADS): the
+ * second one's call is counted as lost, and said so.
+ */
+BPF_ARRAY(calls_in_flight, struct call_in_flight, MAX_THREADS);
+
+static __always_inline struct call_in_flight *thread_slot(u32 tid)
+{
+	u32 slot = tid & (MAX_THREADS - 1);
+
+	return calls_in_flight.lookup(&slot);
+}
 
 static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_ptr, u64 out_ptr,
 				      int returns, int frees_old_on_null)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct call_in_flight call = {};
-	struct call_in_flight *outer;
+	struct call_in_flight *call;
 	struct live_block *old;
 	u32 tid = pid_tgid;
 
 	if (!is_traced(pid_tgid))
 		return 0;
-	outer = calls_in_flight.lookup(&tid);
-	if (outer) {
-		outer->depth++;
+	call = thread_slot(tid);
+	if (!call)
+		return 0;
+	if (call->tid == tid) {
+		call->depth++;
 		return 0;
 	}
-	call.block.bytes = bytes;
-	call.out_ptr = out_ptr;
-	call.returns = returns;
-	call.frees_old_on_null = frees_old_on_null;
-	capture_stack(ctx, &call.block.stack);
+	/* Claimed atomically: another CPU may run a thread of the same slot. */
+	if (__sync_val_compare_and_swap(&call->tid, 0, (u64)tid) != 0) {
+		count_loss(LOSS_CALLS);
+		return 0;
+	}
+	call->depth = 0;
+	call->block.bytes = bytes;
+	call->out_ptr = out_ptr;
+	call->returns = returns;
+	call->frees_old_on_null = frees_old_on_null;
+	call->has_old_block = 0;
+	call->old_ptr = old_ptr;
+	capture_stack(ctx, &call->block.stack);
 	/*
 	 * The replaced block leaves the live set now, before the allocator can
 	 * release it and another thread get the same address back; it is put
@@ -242,14 +274,11 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	if (old_ptr) {
 		old = live_blocks.lookup(&old_ptr);
 		if (old) {
-			call.old_block = *old;
-			call.has_old_block = 1;
-			call.old_ptr = old_ptr;
+			call->old_block = *old;
+			call->has_old_block = 1;
 			live_blocks.delete(&old_ptr);
 		}
 	}
-	if (calls_in_flight.update(&tid, &call))
-		count_loss(LOSS_CALLS);
 	return 0;
 }
 
@@ -288,8 +317,8 @@ int alloc_return(struct pt_regs *ctx)
 
 	if (!is_traced(pid_tgid))
 		return 0;
-	call = calls_in_flight.lookup(&tid);
-	if (!call)
+	call = thread_slot(tid);
+	if (!call || call->tid != tid)
 		return 0;
 	if (call->depth) {
 		call->depth--;
@@ -300,7 +329,7 @@ int alloc_return(struct pt_regs *ctx)
 		track_block(ptr, &call->block);
 	else if (call->has_old_block && !call->frees_old_on_null)
 		track_block(call->old_ptr, &call->old_block);
-	calls_in_flight.delete(&tid);
+	call->tid = 0;
 	return 0;
 }
 

@@ -52,15 +52,28 @@ static __always_inline void count(int which)
  */
 BPF_PERCPU_ARRAY(walking_stack, u32, 1);
 
-static __always_inline u64 capture_user_stack(void *ctx)
+/*
+ * The faulting thread's user stack: walked by this program from `user_regs`
+ * (a fault in user mode), else by the kernel (a fault in the kernel, whose
+ * registers are its own).
+ */
+static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_regs)
 {
+	u64 ip = 0, sp = 0, fp = 0;
 	int zero = 0;
 	u32 *walking = walking_stack.lookup(&zero);
 	u64 stack;
 
 	if (walking)
 		*walking = 1;
-	stack = store_user_stack(ctx);
+	if (user_regs) {
+		bpf_probe_read_kernel(&ip, sizeof(ip), &user_regs->ip);
+		bpf_probe_read_kernel(&sp, sizeof(sp), &user_regs->sp);
+		bpf_probe_read_kernel(&fp, sizeof(fp), &user_regs->bp);
+		stack = walk_user_stack(ip, sp, fp);
+	} else {
+		stack = store_user_stack(ctx);
+	}
 	if (walking)
 		*walking = 0;
 	if (stack == MISSED_STACK)
@@ -72,7 +85,8 @@ static __always_inline u64 capture_user_stack(void *ctx)
 
 BPF_HASH(fault_counts, u64, u64, STACK_STORAGE_SIZE);
 
-static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
+static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
+				    struct pt_regs *user_regs)
 {
 	u64 zero = 0, *faults;
 	u64 stack;
@@ -80,7 +94,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
-	stack = capture_user_stack(ctx);
+	stack = capture_user_stack(ctx, user_regs);
 	faults = fault_counts.lookup_or_try_init(&stack, &zero);
 	if (faults)
 		__sync_fetch_and_add(faults, 1);
@@ -100,7 +114,8 @@ BPF_HASH(pages, struct page_key, struct page_record, MAX_PAGES);
  * a page already resident, reads) leave RSS as it was. The frontend later
  * keeps only the pages still resident.
  */
-static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
+static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
+				    struct pt_regs *user_regs)
 {
 	struct page_key key = {.page = address & PAGE_MASK_4K};
 	struct page_record record = {};
@@ -118,7 +133,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code)
 	generation = counter(COUNT_EXEC_GENERATION);
 	record.exec_generation = generation ? *generation : 0;
 	record.fault_ns = bpf_ktime_get_ns();
-	record.stack = capture_user_stack(ctx);
+	record.stack = capture_user_stack(ctx, user_regs);
 	if (pages.update(&key, &record))
 		count(COUNT_LOST_PAGES);
 	return 0;
@@ -210,7 +225,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 /* TP_PROTO(unsigned long address, struct pt_regs *regs, unsigned long error_code) */
 RAW_TRACEPOINT_PROBE(page_fault_user)
 {
-	return on_fault(ctx, ctx->args[0], ctx->args[2]);
+	return on_fault(ctx, ctx->args[0], ctx->args[2], (struct pt_regs *)ctx->args[1]);
 }
 
 /* The kernel touching user memory for the target (read() into a fresh buffer). */
@@ -221,7 +236,7 @@ RAW_TRACEPOINT_PROBE(page_fault_kernel)
 
 	if (walking && *walking)
 		return 0;
-	return on_fault(ctx, ctx->args[0], ctx->args[2]);
+	return on_fault(ctx, ctx->args[0], ctx->args[2], NULL);
 }
 
 /*

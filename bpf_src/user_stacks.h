@@ -26,10 +26,28 @@ struct user_stack {
 BPF_PERCPU_ARRAY(stack_scratch, struct user_stack, 1);
 BPF_HASH(user_stacks, u64, struct user_stack, STACK_STORAGE_SIZE);
 
-/* The current thread's user stack, stored; its key, or MISSED_STACK. */
-static __always_inline u64 store_user_stack(void *ctx)
+/* Stores the first `frames` entries of `stack`; its key, or MISSED_STACK. */
+static __always_inline u64 save_user_stack(struct user_stack *stack, int frames)
 {
 	u64 hash = 14695981039346656037ULL;	/* FNV-1a over the frames */
+
+	/* Not unrolled: the unrolled loop reads one frame past the array, which the verifier refuses. */
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < USER_STACK_FRAMES; i++) {
+		if (i >= frames)
+			break;
+		hash = (hash ^ stack->ips[i]) * 1099511628211ULL;
+	}
+	if (hash == MISSED_STACK)
+		hash = 1;
+	if (!user_stacks.lookup(&hash) && user_stacks.insert(&hash, stack) && !user_stacks.lookup(&hash))
+		return MISSED_STACK;	/* the map is full */
+	return hash;
+}
+
+/* The current thread's user stack as the kernel walks it, stored; its key, or MISSED_STACK. */
+static __always_inline u64 store_user_stack(void *ctx)
+{
 	struct user_stack *stack;
 	int zero = 0;
 	long bytes;
@@ -41,16 +59,45 @@ static __always_inline u64 store_user_stack(void *ctx)
 	bytes = bpf_get_stack(ctx, stack->ips, sizeof(stack->ips), BPF_F_USER_STACK);
 	if (bytes <= 0)
 		return MISSED_STACK;
-	for (int i = 0; i < USER_STACK_FRAMES; i++) {
-		if (i * sizeof(u64) >= bytes)
+	return save_user_stack(stack, bytes / sizeof(u64));
+}
+
+/* A frame pointer further than this above the stack pointer is not one. */
+#define USER_STACK_SPAN (8ULL << 20)
+
+/*
+ * The user stack from these registers, walked through frame pointers by this
+ * program and stored; its key, or MISSED_STACK. Cheaper than the kernel's walk
+ * (bpf_get_stack): a frame pointer that is not 8-byte aligned, not above the
+ * previous frame, or more than USER_STACK_SPAN above the stack pointer ends
+ * the walk before it is read, where the kernel reads it and, in code built
+ * without frame pointers, faults or follows garbage.
+ */
+static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp)
+{
+	struct user_stack *stack;
+	u64 frame[2];		/* the saved frame pointer, then the return address */
+	u64 floor = sp;
+	int zero = 0, depth = 1;
+
+	stack = stack_scratch.lookup(&zero);
+	if (!stack)
+		return MISSED_STACK;
+	stack->ips[0] = ip;
+	for (int i = 1; i < USER_STACK_FRAMES - 1; i++) {
+		if ((fp & 7) || fp < floor || fp - sp > USER_STACK_SPAN)
 			break;
-		hash = (hash ^ stack->ips[i]) * 1099511628211ULL;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		stack->ips[i] = frame[1];
+		depth = i + 1;
+		floor = fp + sizeof(frame);
+		fp = frame[0];
 	}
-	if (hash == MISSED_STACK)
-		hash = 1;
-	if (!user_stacks.lookup(&hash) && user_stacks.insert(&hash, stack) && !user_stacks.lookup(&hash))
-		return MISSED_STACK;	/* the map is full */
-	return hash;
+	/* The frontend reads frames up to the first zero. */
+	if (depth < USER_STACK_FRAMES)
+		stack->ips[depth] = 0;
+	return save_user_stack(stack, depth);
 }
 
 #endif /* BPF_HASH */

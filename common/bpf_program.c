@@ -185,12 +185,22 @@ void bpf_program__clear_map(struct bpf_program *program, const char *name)
 	int fd = bpf_program__map_fd(program, name);
 	size_t key_size = bpf_table_key_size(program->module, name);
 	unsigned char key[64];
+	void *zeros;
+	uint32_t i, entries;
 
-	if (key_size > sizeof(key))
+	if (fd < 0 || key_size > sizeof(key))
 		return;
+	if (bpf_table_type(program->module, name) == BPF_MAP_TYPE_ARRAY) {
+		/* An array's entries cannot be deleted: they are zeroed. */
+		entries = bpf_table_max_entries(program->module, name);
+		zeros = calloc(1, bpf_table_leaf_size(program->module, name));
+		for (i = 0; zeros && i < entries; i++)
+			bpf_update_elem(fd, &i, zeros, BPF_ANY);
+		free(zeros);
+		return;
+	}
 	/* Deleting the key just read leaves the first key for the next call. */
-	while (fd >= 0 && bpf_get_first_key(fd, key, key_size) == 0 &&
-	       bpf_delete_elem(fd, key) == 0)
+	while (bpf_get_first_key(fd, key, key_size) == 0 && bpf_delete_elem(fd, key) == 0)
 		;
 }
 

@@ -52,7 +52,7 @@ int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *
 /* The fd of map `name`, or -1. */
 int bpf_program__map_fd(struct bpf_program *program, const char *name);
 
-/* Deletes every entry of hash map `name`, whose keys are at most 64 bytes. */
+/* Empties map `name`: deletes a hash's entries (keys of at most 64 bytes), zeroes an array's. */
 void bpf_program__clear_map(struct bpf_program *program, const char *name);
 
 #endif
