@@ -65,6 +65,15 @@ class PreloadedAllocator(AllocatorTestCase):
         self.assertSitesExact(self.trace("ground_truth", "-a", preload=JEMALLOC),
                               expected_for(ground_truth.ALL, "memalign"))
 
+    def test_jemalloc_unfreed_probes_at_entry(self):
+        self.assertSitesExact(self.trace("ground_truth", "--probe-at-entry", preload=JEMALLOC),
+                              expected_for(ground_truth.UNFREED, "memalign"))
+
+    def test_jemalloc_all_probes_at_entry(self):
+        self.assertSitesExact(self.trace("ground_truth", "-a", "--probe-at-entry",
+                                         preload=JEMALLOC),
+                              expected_for(ground_truth.ALL, "memalign"))
+
     def test_tcmalloc_unfreed(self):
         self.assertSitesExact(self.trace("ground_truth", preload=TCMALLOC),
                               expected_for(ground_truth.UNFREED, "aligned_alloc"))

@@ -54,6 +54,13 @@ class UnderPid(GroundTruthMixin, ToolTestCase):
         self.assertSitesExact(run, ground_truth.ALL)
         self.assertEqual(run.json["mode"], "all")
 
+    def test_unfreed_probes_at_entry(self):
+        """Probe placement changes where probes sit, never what they count."""
+        self.assertSitesExact(self.trace("--probe-at-entry"), ground_truth.UNFREED)
+
+    def test_all_probes_at_entry(self):
+        self.assertSitesExact(self.trace("-a", "--probe-at-entry"), ground_truth.ALL)
+
     def test_report_written_when_target_exits(self):
         run = self.trace(end="target exit")
         self.assertSitesExact(run, ground_truth.UNFREED)
@@ -122,6 +129,25 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
                                  "aligned_alloc", "valloc", "pvalloc"]))
         self.assertEqual(int(allocation_count), 8)
         self.assertEqual((int(free_count), frees.split()), (1, ["free"]))
+
+    def test_verbose_says_where_probes_sit(self):
+        """The calibration finds this kernel's emulated instructions, and glibc
+        2.36's free (test %rdi,%rdi; je ...) is probed on its je."""
+        run = run_command("memstacks", ["-v", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        calibration = re.search(r"^memstacks: uprobe hits on this kernel, ns: (.*)$", run.stderr,
+                                re.M)
+        self.assertIsNotNone(calibration, run.stderr)
+        kinds = dict(re.findall(r"([a-z0-9 ()-]+?) \d+( \(emulated\))?(?:,|$)",
+                                calibration.group(1).replace(", ", ",")))
+        self.assertEqual(kinds.get("jcc"), " (emulated)", calibration.group(1))
+        self.assertEqual(kinds.get("other"), "", "a mov is single-stepped")
+        self.assertRegex(run.stderr, r"memstacks:   free: at \+3: je .* is emulated; before it test")
+        self.assertRegex(run.stderr, r"memstacks:   malloc: at entry: push r12 is emulated")
+        without = run_command("memstacks", ["-v", "--probe-at-entry", "-c",
+                                            target_path("ground_truth")])
+        self.assertRegex(without.stderr, r"memstacks:   free: at entry \(--probe-at-entry\)")
+        self.assertNotIn("uprobe hits on this kernel", without.stderr, "no calibration")
 
     def test_ebpf_prints_the_specialised_program(self):
         run = run_command("memstacks", ["--ebpf", "-a", "--stack-storage-size", "123"],

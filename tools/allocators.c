@@ -1,15 +1,18 @@
 #include "allocators.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf_functions.h"
 #include "errors.h"
 #include "growable_array.h"
+#include "probe_placement.h"
 #include "proc_maps.h"
 
 /* Which prefixed builds of a function exist: je_malloc, tc_malloc, mi_malloc. */
@@ -25,6 +28,33 @@ static const struct {
 	enum prefix bit;
 	const char *text;
 } prefixes[] = {{PREFIX_NONE, ""}, {PREFIX_JE, "je_"}, {PREFIX_TC, "tc_"}, {PREFIX_MI, "mi_"}};
+
+/* The argument registers each entry program reads: a probe may not move past their writes. */
+static const struct {
+	const char *name;
+	unsigned reads;
+} entry_programs[] = {
+	{"malloc_entry", PRESERVE_RDI},
+	{"size_entry", PRESERVE_RDI},
+	{"calloc_entry", PRESERVE_RDI | PRESERVE_RSI},
+	{"realloc_entry", PRESERVE_RDI | PRESERVE_RSI},
+	{"reallocarray_entry", PRESERVE_RDI | PRESERVE_RSI | PRESERVE_RDX},
+	{"posix_memalign_entry", PRESERVE_RDI | PRESERVE_RDX},
+	{"aligned_entry", PRESERVE_RSI},
+	{"xallocx_entry", PRESERVE_RDI | PRESERVE_RSI},
+	{"free_entry", PRESERVE_RDI},
+};
+
+static unsigned registers_read_by(const char *entry_program)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(entry_programs) / sizeof(entry_programs[0]); i++) {
+		if (!strcmp(entry_programs[i].name, entry_program))
+			return entry_programs[i].reads;
+	}
+	return PRESERVE_RDI | PRESERVE_RSI | PRESERVE_RDX | PRESERVE_RCX;
+}
 
 struct allocator_function {
 	const char *symbol;		/* without its prefix */
@@ -327,8 +357,11 @@ const char *allocator_sites__name_at(const struct allocator_sites *sites, uint64
 	size_t i;
 
 	for (i = 0; i < sites->count; i++) {
-		if (sites->items[i].mapped && sites->items[i].start == address)
-			return sites->items[i].name;
+		const struct allocator_site *site = &sites->items[i];
+
+		if (site->mapped &&
+		    (site->start == address || site->start + site->probe_offset == address))
+			return site->name;
 	}
 	return "[unknown allocator]";
 }
@@ -337,8 +370,10 @@ void allocator_sites__free(struct allocator_sites *sites)
 {
 	size_t i;
 
-	for (i = 0; i < sites->count; i++)
+	for (i = 0; i < sites->count; i++) {
 		free(sites->items[i].object);
+		free(sites->items[i].placement);
+	}
 	for (i = 0; i < sites->scanned_count; i++)
 		free(sites->scanned[i].path);
 	free(sites->items);
@@ -346,28 +381,64 @@ void allocator_sites__free(struct allocator_sites *sites)
 	memset(sites, 0, sizeof(*sites));
 }
 
+/* Functions longer than this are probed at their entry: their code is not read whole. */
+#define MAX_PLACEMENT_CODE (256 * 1024)
+
+/* Chooses where the site's probes go; any failure leaves them at the entry. */
+static void place_probe(struct allocator_site *site, const struct emulation *emulation)
+{
+	struct probe_placement placement = {.reason = "at entry (--probe-at-entry)"};
+	size_t size = site->end - site->start;
+	uint8_t *code = NULL;
+	int fd = -1;
+
+	if (emulation && size == 0)
+		snprintf(placement.reason, sizeof(placement.reason), "at entry: its size is unknown");
+	else if (emulation && size > MAX_PLACEMENT_CODE)
+		snprintf(placement.reason, sizeof(placement.reason), "at entry: too long to read");
+	else if (emulation) {
+		code = malloc(size);
+		fd = open(site->object, O_RDONLY | O_CLOEXEC);
+		if (code && fd >= 0 && pread(fd, code, size, site->file_offset) == (ssize_t)size)
+			probe_placement__choose(emulation, code, size, site->start,
+						registers_read_by(site->function->entry_program),
+						&placement);
+		else
+			snprintf(placement.reason, sizeof(placement.reason),
+				 "at entry: its code cannot be read");
+	}
+	if (fd >= 0)
+		close(fd);
+	free(code);
+	site->probe_offset = placement.offset;
+	free(site->placement);
+	site->placement = strdup(placement.reason);
+}
+
 static int attach_site(struct allocator_site *site, struct bpf_program *program,
-		       struct uprobe_set *probes, pid_t pid, bool all_mode)
+		       struct uprobe_set *probes, pid_t pid, bool all_mode,
+		       const struct emulation *emulation)
 {
 	const struct allocator_function *function = site->function;
+	uint64_t offset;
 	int prog_fd, handle;
 
 	site->attached = true;
+	place_probe(site, emulation);
+	offset = site->file_offset + site->probe_offset;
 	/* -a counts at entry and ignores frees: nothing else to attach. */
 	if (all_mode && function->is_free)
 		return 0;
 	prog_fd = bpf_program__load(program, function->entry_program, BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	handle = uprobe_set__attach(probes, prog_fd, false, site->object, site->file_offset, pid,
-				    site->name);
+	handle = uprobe_set__attach(probes, prog_fd, false, site->object, offset, pid, site->name);
 	if (handle < 0 || all_mode || function->is_free)
 		return handle < 0 ? handle : 0;
 	prog_fd = bpf_program__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	handle = uprobe_set__attach(probes, prog_fd, true, site->object, site->file_offset, pid,
-				    site->name);
+	handle = uprobe_set__attach(probes, prog_fd, true, site->object, offset, pid, site->name);
 	return handle < 0 ? handle : 0;
 }
 
@@ -395,10 +466,16 @@ static void describe_object(const struct allocator_sites *sites, size_t first, s
 		}
 	}
 	fputc('\n', stderr);
+	for (i = first; i < last; i++) {
+		if (!all_mode || !sites->items[i].function->is_free)
+			fprintf(stderr, "%s:   %s: %s\n", program_name, sites->items[i].name,
+				sites->items[i].placement);
+	}
 }
 
 int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
-				struct uprobe_set *probes, pid_t pid, bool all_mode, bool verbose)
+				struct uprobe_set *probes, pid_t pid, bool all_mode,
+				const struct emulation *emulation, bool verbose)
 {
 	size_t i, first = sites->count;
 	int err;
@@ -408,7 +485,7 @@ int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_progra
 			continue;
 		if (first == sites->count)
 			first = i;
-		err = attach_site(&sites->items[i], program, probes, pid, all_mode);
+		err = attach_site(&sites->items[i], program, probes, pid, all_mode, emulation);
 		if (err)
 			return err;
 	}

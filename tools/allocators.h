@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "bpf_program.h"
+#include "instruction_kinds.h"
 #include "uprobes.h"
 
 struct allocator_function;
@@ -23,6 +24,8 @@ struct allocator_site {
 	char *object;		/* path to attach to, through /proc/PID/root */
 	const char *path;	/* the object's path as the target sees it, inside `object` */
 	uint64_t file_offset;
+	uint64_t probe_offset;	/* where its probes sit, from its entry */
+	char *placement;	/* why there, for -v */
 	uint64_t start;		/* its address range in the target, while `mapped` */
 	uint64_t end;
 	bool mapped;		/* false once the image that mapped it was replaced by exec */
@@ -60,7 +63,7 @@ void allocator_sites__forget_mappings(struct allocator_sites *sites);
 /* True if `address` lies inside one of the mapped sites' functions. */
 bool allocator_sites__contains(const struct allocator_sites *sites, uint64_t address);
 
-/* The leaf name of the function whose first byte is at `address`. */
+/* The leaf name of the function whose entry or probe is at `address`. */
 const char *allocator_sites__name_at(const struct allocator_sites *sites, uint64_t address);
 
 void allocator_sites__free(struct allocator_sites *sites);
@@ -68,10 +71,14 @@ void allocator_sites__free(struct allocator_sites *sites);
 /*
  * Attaches `program` for `pid` to every site not attached yet: entry probes,
  * plus a return probe on each allocation unless `all_mode` (which probes no
- * free). With `verbose`, says object by object what was found and attached.
- * Returns 0, or prints the reason and returns -errno.
+ * free). With `emulation`, each function's probes go on its first instruction
+ * the kernel emulates, where that is safe (probe_placement.h); NULL keeps them
+ * at the entries. With `verbose`, says object by object what was found and
+ * attached, and function by function where. Returns 0, or prints the reason
+ * and returns -errno.
  */
 int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
-				struct uprobe_set *probes, pid_t pid, bool all_mode, bool verbose);
+				struct uprobe_set *probes, pid_t pid, bool all_mode,
+				const struct emulation *emulation, bool verbose);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "elf_functions.h"
 #include "errors.h"
+#include "uprobe_calibration.h"
 
 /* What the BPF program keeps of the running image, dropped when exec replaces it. */
 static const char *const image_maps[2][2] = {
@@ -81,7 +82,9 @@ static int follow_events(struct image_watch *watch)
 	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
 	symbolizer__refresh(watch->symbolizer);
 	err = allocator_sites__attach_new(&watch->sites, watch->program, watch->probes,
-					  watch->target->pid, watch->all_mode, watch->verbose);
+					  watch->target->pid, watch->all_mode,
+					  watch->probe_at_entry ? NULL : &watch->emulation,
+					  watch->verbose);
 	return err ? err : found;
 }
 
@@ -161,12 +164,42 @@ static int attach_when_mapped(struct image_watch *watch)
 	}
 }
 
+/*
+ * Which instructions this kernel's uprobes emulate, timed on probes that run
+ * the loader-event program in this process (it returns at once here).
+ */
+static int calibrate(struct image_watch *watch)
+{
+	int prog_fd = bpf_program__load(watch->program, "loader_event", BPF_PROG_TYPE_KPROBE);
+	struct emulation *emulation = &watch->emulation;
+	int kind, err;
+
+	if (prog_fd < 0)
+		return prog_fd;
+	err = uprobe_calibration__measure(prog_fd, emulation);
+	if (err) {
+		print_warning("cannot time uprobes on this kernel (%s): probes stay at function entries",
+			      strerror(-err));
+		return 0;
+	}
+	if (!watch->verbose)
+		return 0;
+	fprintf(stderr, "%s: uprobe hits on this kernel, ns:", program_name);
+	for (kind = 0; kind < INSTRUCTION_KINDS; kind++)
+		fprintf(stderr, " %s %.0f%s%s", instruction_kind_name(kind), emulation->ns_per_hit[kind],
+			emulation->emulated[kind] ? " (emulated)" : "",
+			kind + 1 < INSTRUCTION_KINDS ? "," : "\n");
+	return 0;
+}
+
 int image_watch__start(struct image_watch *watch)
 {
 	int err = bpf_program__attach_raw_tracepoint(watch->program,
 						     "raw_tracepoint__sched_process_exec",
 						     "sched_process_exec");
 
+	if (!err && !watch->probe_at_entry)
+		err = calibrate(watch);
 	if (err)
 		return err;
 	return watch->target->spawned ? attach_when_mapped(watch) : attach_to_process(watch);

@@ -14,6 +14,7 @@
 
 #include "allocators.h"
 #include "bpf_program.h"
+#include "instruction_kinds.h"
 #include "memstacks.h"
 #include "symbolizer.h"
 #include "target.h"
@@ -27,7 +28,9 @@ struct image_watch {
 	struct symbolizer *symbolizer;	/* refreshed as the mappings change */
 	const char *object;	/* -O: only this object's allocator */
 	bool all_mode;
+	bool probe_at_entry;	/* --probe-at-entry: no placement */
 	bool verbose;
+	struct emulation emulation;	/* what this kernel's uprobes emulate */
 	uint64_t seen_events[IMAGE_EVENTS];
 	char loader[PATH_MAX + 32];	/* the dynamic loader probed, or "" */
 };

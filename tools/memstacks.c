@@ -37,6 +37,7 @@ struct settings {
 	struct cli_settings common;	/* target, output, duration */
 	bool all;			/* -a: every allocation, frees ignored */
 	const char *object;		/* -O: only this object's allocator */
+	bool probe_at_entry;		/* --probe-at-entry: no probe placement */
 	uint64_t live_blocks;		/* --live-blocks */
 };
 
@@ -47,12 +48,13 @@ struct settings {
 
 enum memstacks_option {
 	OPT_LIVE_BLOCKS = CLI_OPT_FIRST_TOOL_OPTION,
+	OPT_PROBE_AT_ENTRY,
 };
 
 static const char help_text[] =
 	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-f] [-T N] [-O OBJ]\n"
 	"                 [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
-	"                 [--live-blocks N] [-v] [duration]\n"
+	"                 [--live-blocks N] [--probe-at-entry] [-v] [duration]\n"
 	"\n"
 	"Show the call stacks that allocate heap memory in a running process: glibc,\n"
 	"jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n"
@@ -75,6 +77,8 @@ static const char help_text[] =
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --live-blocks N   unfreed blocks tracked at once (default 1000000)\n"
+	"      --probe-at-entry  probe functions at their entry, not at their first instruction\n"
+	"                        the kernel emulates (slower; for comparison)\n"
 	"  -v, --verbose         say, object by object, which allocator functions were attached\n"
 	"      --ebpf            print the BPF program as it will be compiled, and exit\n"
 	"\n"
@@ -109,6 +113,9 @@ static enum cli_result parse_option(int option, const char *value, void *tool_se
 		return CLI_CONTINUE;
 	case OPT_LIVE_BLOCKS:
 		return cli_parse_number("--live-blocks", value, 1, 1 << 26, &settings->live_blocks);
+	case OPT_PROBE_AT_ENTRY:
+		settings->probe_at_entry = true;
+		return CLI_CONTINUE;
 	default:
 		return CLI_NOT_MINE;
 	}
@@ -122,6 +129,7 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"all", no_argument, NULL, 'a'},
 		{"object", required_argument, NULL, 'O'},
 		{"live-blocks", required_argument, NULL, OPT_LIVE_BLOCKS},
+		{"probe-at-entry", no_argument, NULL, OPT_PROBE_AT_ENTRY},
 		{0},
 	};
 
@@ -240,6 +248,7 @@ int main(int argc, char **argv)
 	watch.target = &target;
 	watch.symbolizer = symbolizer;
 	watch.object = settings.object;
+	watch.probe_at_entry = settings.probe_at_entry;
 	watch.all_mode = settings.all;
 	watch.verbose = common->verbose;
 	err = image_watch__start(&watch);
