@@ -1,10 +1,14 @@
 /*
  * Attaches an empty BPF program where memstacks attaches its own, to measure
  * what the uprobes alone cost on this machine:
- *   empty_probes PID               malloc entry and return, free entry (unfreed mode's probes)
- *   empty_probes PID entry         malloc entry only (-a mode's probes)
- *   empty_probes PID MODE OBJECT   in the object whose path contains OBJECT (MODE: both or
- *                                  entry), e.g. /libjemalloc.so; the default is /libc.so
+ *   empty_probes PID [WORD...]
+ * with the words, in any order:
+ *   entry     malloc entry only (-a mode's probes); without it malloc entry and
+ *             return and free entry (unfreed mode's probes)
+ *   placed    at the offsets memstacks chooses (its first emulated instruction),
+ *             not at the entries
+ *   /OBJECT   in the object whose path contains it (e.g. /libjemalloc.so);
+ *             the default is /libc.so
  * Prints "Tracing" once attached and detaches on SIGINT.
  */
 #include <linux/bpf.h>
@@ -14,12 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "bpf_program.h"
 #include "elf_functions.h"
 #include "errors.h"
+#include "probe_placement.h"
 #include "proc_maps.h"
 #include "trace_session.h"
+#include "uprobe_calibration.h"
 #include "uprobes.h"
 
 extern const char empty_probe_bpf_text[];
@@ -41,6 +48,24 @@ static int find_object(const struct map_entry *entry, void *context)
 	return 1;
 }
 
+/* Where memstacks would put this function's probe: its file offset. */
+static uint64_t placed_offset(const char *path, const struct elf_function *function,
+			      const struct emulation *emulation, const char *name)
+{
+	struct probe_placement placement = {0};
+	uint8_t code[4096];
+	size_t size = function->size < sizeof(code) ? function->size : sizeof(code);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && pread(fd, code, size, function->file_offset) == (ssize_t)size)
+		probe_placement__choose(emulation, code, size, function->address, PRESERVE_RDI,
+					&placement);
+	if (fd >= 0)
+		close(fd);
+	fprintf(stderr, "empty_probes: %s: %s\n", name, placement.reason);
+	return function->file_offset + placement.offset;
+}
+
 int main(int argc, char **argv)
 {
 	const char *names[] = {"malloc", "free"};
@@ -49,17 +74,22 @@ int main(int argc, char **argv)
 	struct bpf_defines defines = {0};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
-	int entry_only, prog_fd, exit_code = 1;
+	int entry_only = 0, placed = 0, prog_fd, exit_code = 1, i;
+	uint64_t malloc_offset, free_offset;
+	struct emulation emulation;
 
 	program_name = "empty_probes";
 	if (argc < 2) {
-		fprintf(stderr, "usage: empty_probes PID [entry|both [OBJECT]]\n");
+		fprintf(stderr, "usage: empty_probes PID [entry] [placed] [/OBJECT]\n");
 		return 2;
 	}
 	allocator.pid = atoi(argv[1]);
-	entry_only = argc > 2 && !strcmp(argv[2], "entry");
-	if (argc > 3)
-		allocator.fragment = argv[3];
+	for (i = 2; i < argc; i++) {
+		entry_only |= !strcmp(argv[i], "entry");
+		placed |= !strcmp(argv[i], "placed");
+		if (argv[i][0] == '/')
+			allocator.fragment = argv[i];
+	}
 	trace_session__handle_signals();
 	if (proc_maps__foreach(allocator.pid, find_object, &allocator) != 1 ||
 	    elf_find_functions(allocator.path, names, 2, found) != 2) {
@@ -72,14 +102,19 @@ int main(int argc, char **argv)
 	if (!program || !probes)
 		goto out;
 	prog_fd = bpf_program__load(program, "empty_probe", BPF_PROG_TYPE_KPROBE);
-	if (prog_fd < 0 ||
-	    uprobe_set__attach(probes, prog_fd, false, allocator.path, found[0].file_offset, allocator.pid,
-			       "malloc") < 0)
+	if (prog_fd < 0 || (placed && uprobe_calibration__measure(prog_fd, &emulation)))
+		goto out;
+	malloc_offset = placed ? placed_offset(allocator.path, &found[0], &emulation, "malloc")
+			       : found[0].file_offset;
+	free_offset = placed ? placed_offset(allocator.path, &found[1], &emulation, "free")
+			     : found[1].file_offset;
+	if (uprobe_set__attach(probes, prog_fd, false, allocator.path, malloc_offset,
+			       allocator.pid, "malloc") < 0)
 		goto out;
 	if (!entry_only &&
-	    (uprobe_set__attach(probes, prog_fd, true, allocator.path, found[0].file_offset, allocator.pid,
+	    (uprobe_set__attach(probes, prog_fd, true, allocator.path, malloc_offset, allocator.pid,
 				"malloc") < 0 ||
-	     uprobe_set__attach(probes, prog_fd, false, allocator.path, found[1].file_offset, allocator.pid,
+	     uprobe_set__attach(probes, prog_fd, false, allocator.path, free_offset, allocator.pid,
 				"free") < 0))
 		goto out;
 	fprintf(stderr, "Tracing with %zu empty uprobes\n", uprobe_set__count(probes));
