@@ -38,9 +38,15 @@ def start_tracer(tracer, pid, ready_text, merged_output=False):
 
 
 def stop_tracer(process):
-    """Ends a tracer as Ctrl-C would, once it has written its report."""
+    """Ends a tracer as Ctrl-C would, once it has written its report; kills one
+    that has not ended by then (the figure was taken before: it stands)."""
     process.send_signal(signal.SIGINT)
-    process.communicate(timeout=LINE_TIMEOUT_S)
+    try:
+        process.communicate(timeout=LINE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"bench: {process.args[0]} did not end on SIGINT: killed", file=sys.stderr)
+        process.kill()
+        process.communicate()
 
 
 def one_run(target, metric, tracer, ready_text, merged_output=False):

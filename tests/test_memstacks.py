@@ -118,8 +118,8 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         run = run_command("memstacks", ["-v", "-c", target_path("ground_truth")])
         self.assertEqual(run.returncode, 0, run)
         # One line per object: its allocation functions, then its frees.
-        objects = re.findall(r"^memstacks: (/\S+): allocation functions probed at entry and "
-                             r"return \((\d+)\): ([^;]*); frees probed at entry \((\d+)\): (.*)$",
+        objects = re.findall(r"^memstacks: (/\S+): allocation functions probed on call and "
+                             r"return \((\d+)\): ([^;]*); frees probed on call \((\d+)\): (.*)$",
                              run.stderr, re.M)
         self.assertEqual(len(objects), 1, run.stderr)
         path, allocation_count, allocations, free_count, frees = objects[0]

@@ -454,12 +454,12 @@ static void describe_object(const struct allocator_sites *sites, size_t first, s
 
 	for (i = first; i < last; i++)
 		sites->items[i].function->is_free ? frees++ : allocations++;
-	fprintf(stderr, "%s: %s: allocation functions probed at entry%s (%zu):", program_name,
+	fprintf(stderr, "%s: %s: allocation functions probed on call%s (%zu):", program_name,
 		sites->items[first].path, all_mode ? "" : " and return", allocations);
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			fprintf(stderr, "; frees %s (%zu):",
-				all_mode ? "found, not probed with -a" : "probed at entry", frees);
+				all_mode ? "found, not probed with -a" : "probed on call", frees);
 		for (i = first; i < last; i++) {
 			if (sites->items[i].function->is_free == (pass == 1))
 				fprintf(stderr, " %s", sites->items[i].name);
