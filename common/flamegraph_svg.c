@@ -139,24 +139,40 @@ static void write_label(FILE *out, const char *name, double width_px)
 	fputs("..", out);
 }
 
-/* Warm colours, stable per name; frames that name no function are grey. */
-static void frame_colour(const char *name, char colour[16])
+/*
+ * A colour family by origin (the program's own code warm, libraries
+ * yellow-tan, the allocator green), the shade stable per name; frames that
+ * name no function are grey.
+ */
+static void frame_colour(const char *name, enum frame_origin origin, char colour[24])
 {
 	uint32_t hash = 2166136261u;
 	const char *c;
 
 	if (name[0] == '[') {
-		snprintf(colour, 16, "#b0b0b0");
+		snprintf(colour, 24, "#b0b0b0");
 		return;
 	}
 	for (c = name; *c; c++)
 		hash = (hash ^ (unsigned char)*c) * 16777619u;
-	snprintf(colour, 16, "rgb(%u,%u,%u)", 205 + hash % 50, 80 + (hash >> 8) % 150,
-		 (hash >> 16) % 55);
+	switch (origin) {
+	case ORIGIN_ALLOCATOR:
+		snprintf(colour, 24, "rgb(%u,%u,%u)", 60 + hash % 50, 170 + (hash >> 8) % 50,
+			 70 + (hash >> 16) % 50);
+		break;
+	case ORIGIN_LIBRARY:
+		snprintf(colour, 24, "rgb(%u,%u,%u)", 200 + hash % 35, 190 + (hash >> 8) % 35,
+			 100 + (hash >> 16) % 45);
+		break;
+	default:
+		snprintf(colour, 24, "rgb(%u,%u,%u)", 205 + hash % 50, 80 + (hash >> 8) % 100,
+			 (hash >> 16) % 55);
+	}
 }
 
 struct layout {
 	FILE *out;
+	const struct frame_origins *origins;
 	double px_per_unit;
 	size_t height;
 	uint64_t total;
@@ -167,14 +183,16 @@ static void write_node(const struct layout *layout, const struct node *node, siz
 		       uint64_t offset)
 {
 	double width = node->value * layout->px_per_unit;
-	char colour[16];
+	enum frame_origin origin = frame_origins__get(layout->origins, node->name);
+	char colour[24];
 	size_t i;
 
 	if (width < MIN_FRAME_WIDTH_PX)
 		return;
-	frame_colour(node->name, colour);
-	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\"><title>",
-		(unsigned long long)offset, (unsigned long long)node->value, depth);
+	frame_colour(node->name, origin, colour);
+	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\" data-origin=\"%s\"><title>",
+		(unsigned long long)offset, (unsigned long long)node->value, depth,
+		frame_origin_name(origin));
 	write_escaped(layout->out, node->name);
 	fprintf(layout->out, "</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%zu\">",
 		SIDE_MARGIN + offset * layout->px_per_unit,
@@ -224,6 +242,21 @@ static const char script[] =
 	"document.getElementById('matched').textContent=term?'Matched: '+share(sum):'';});\n"
 	"draw();\n";
 
+/* What the colour families mean, under the Reset zoom button. */
+static void write_legend(FILE *out)
+{
+	static const enum frame_origin shown[] = {ORIGIN_PROGRAM, ORIGIN_LIBRARY, ORIGIN_ALLOCATOR};
+	char colour[24];
+	size_t i;
+
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		frame_colour("a", shown[i], colour);
+		fprintf(out, "<g class=\"legend\"><rect x=\"%zu\" y=\"29\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			     "<text x=\"%zu\" y=\"38\" font-size=\"11\">%s</text></g>\n",
+			10 + i * 80, colour, 24 + i * 80, frame_origin_name(shown[i]));
+	}
+}
+
 static void write_header(FILE *out, const struct flamegraph_labels *labels, size_t height,
 			 uint64_t total)
 {
@@ -246,10 +279,11 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 		     "<text id=\"search\" class=\"b\" x=\"%d\" y=\"20\" text-anchor=\"end\">Search</text>\n"
 		     "<text id=\"matched\" x=\"%d\" y=\"38\" text-anchor=\"end\"></text>\n",
 		IMAGE_WIDTH - 10, IMAGE_WIDTH - 10);
+	write_legend(out);
 }
 
 int flamegraph_svg__write(const char *path, const struct stack_report *report,
-			  const struct flamegraph_labels *labels)
+			  const struct flamegraph_labels *labels, const struct frame_origins *origins)
 {
 	struct node root = {.name = "all"};
 	struct layout layout;
@@ -271,7 +305,8 @@ int flamegraph_svg__write(const char *path, const struct stack_report *report,
 		return err;
 	}
 	height = TOP_MARGIN + tree_depth(&root) * FRAME_HEIGHT + 10;
-	layout = (struct layout){out, root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
+	layout = (struct layout){out, origins,
+				 root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
 				 height - 10, root.value};
 	write_header(out, labels, height, root.value);
 	if (root.value)

@@ -71,7 +71,8 @@ int report_output__end_json(struct json_writer *writer, FILE *out, const char *p
 
 int report_output__write_svg(const char *path, const char *title, const struct target *target,
 			     const struct trace_session *session,
-			     const struct stack_report *report, const char *unit)
+			     const struct stack_report *report, const char *unit,
+			     const struct frame_origins *origins)
 {
 	struct flamegraph_labels labels = {.title = title, .unit = unit};
 	char subtitle[256];
@@ -81,5 +82,5 @@ int report_output__write_svg(const char *path, const char *title, const struct t
 		 (unsigned long long)stack_report__total_value(report), unit,
 		 stack_report__length(report));
 	labels.subtitle = subtitle;
-	return flamegraph_svg__write(path, report, &labels);
+	return flamegraph_svg__write(path, report, &labels, origins);
 }

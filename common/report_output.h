@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "frame_origins.h"
 #include "json_writer.h"
 #include "stack_report.h"
 #include "target.h"
@@ -36,11 +37,13 @@ FILE *report_output__begin_json(struct json_writer *writer, const char *path, co
 
 /*
  * The flame graph for --svg, titled `title` ("Unfreed allocations") with the
- * PID, command, duration and total under it. Returns 0, or prints and returns -errno.
+ * PID, command, duration and total under it, coloured by `origins`. Returns 0,
+ * or prints and returns -errno.
  */
 int report_output__write_svg(const char *path, const char *title, const struct target *target,
 			     const struct trace_session *session,
-			     const struct stack_report *report, const char *unit);
+			     const struct stack_report *report, const char *unit,
+			     const struct frame_origins *origins);
 
 /* Writes the stacks, closes the object and the file. Returns 0, or prints and returns -errno. */
 int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,

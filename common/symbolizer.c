@@ -3,10 +3,13 @@
 #include <bcc/bcc_syms.h>
 #include <bcc/libbpf.h>
 #include <elf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "frame_origins.h"
 #include "growable_array.h"
 
 /*
@@ -23,7 +26,20 @@ struct symbolizer {
 	size_t retired_count;
 	size_t retired_capacity;
 	pid_t pid;
+	char program[PATH_MAX];		/* the target's executable, as its maps name it */
+	struct frame_origins *origins;
 };
+
+/* The executable's path, to tell the program's frames from the libraries'. */
+static void read_program(struct symbolizer *symbolizer)
+{
+	char link[64];
+	ssize_t length;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)symbolizer->pid);
+	length = readlink(link, symbolizer->program, sizeof(symbolizer->program) - 1);
+	symbolizer->program[length > 0 ? length : 0] = '\0';
+}
 
 static struct bcc_symbol_option symbol_options = {
 	.use_debug_file = 1,
@@ -39,11 +55,16 @@ struct symbolizer *symbolizer__new(pid_t pid)
 	if (!symbolizer)
 		return NULL;
 	symbolizer->pid = pid;
+	symbolizer->origins = frame_origins__new();
 	symbolizer->cache = bcc_symcache_new(pid, &symbol_options);
-	if (!symbolizer->cache) {
+	if (!symbolizer->cache || !symbolizer->origins) {
+		if (symbolizer->cache)
+			bcc_free_symcache(symbolizer->cache, pid);
+		frame_origins__free(symbolizer->origins);
 		free(symbolizer);
 		return NULL;
 	}
+	read_program(symbolizer);
 	return symbolizer;
 }
 
@@ -55,6 +76,7 @@ void symbolizer__free(struct symbolizer *symbolizer)
 		bcc_free_symcache(symbolizer->retired[--symbolizer->retired_count], symbolizer->pid);
 	free(symbolizer->retired);
 	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
+	frame_origins__free(symbolizer->origins);
 	free(symbolizer);
 }
 
@@ -70,6 +92,7 @@ void symbolizer__refresh(struct symbolizer *symbolizer)
 		return;
 	symbolizer->retired[symbolizer->retired_count++] = symbolizer->cache;
 	symbolizer->cache = cache;
+	read_program(symbolizer);	/* it may have exec'd */
 }
 
 const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, char *name,
@@ -84,8 +107,17 @@ const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, ch
 	}
 	found = symbol.demangle_name ? symbol.demangle_name : symbol.name;
 	snprintf(name, size, "%s", found ? found : UNKNOWN_FRAME);
+	if (found && symbol.module)
+		frame_origins__set(symbolizer->origins, name,
+				   strcmp(symbol.module, symbolizer->program) ? ORIGIN_LIBRARY
+									       : ORIGIN_PROGRAM);
 	bcc_symbol_free_demangle_name(&symbol);
 	return name;
+}
+
+struct frame_origins *symbolizer__origins(struct symbolizer *symbolizer)
+{
+	return symbolizer->origins;
 }
 
 size_t stack_map__read(int map_fd, uint64_t stack, uint64_t addresses[MAX_STACK_DEPTH])

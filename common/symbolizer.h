@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frame_origins.h"
 #include "user_stacks.h"
 
 #define MAX_STACK_DEPTH USER_STACK_FRAMES
@@ -39,6 +40,12 @@ struct symbolizer *symbolizer__new(pid_t pid);
 
 /* Free it only after every uprobe is detached (see symbolizer.c). Accepts NULL. */
 void symbolizer__free(struct symbolizer *symbolizer);
+
+/*
+ * Where the names returned so far come from (program or library), for flame
+ * graph colours; callers may add their own (memstacks' allocator leaves).
+ */
+struct frame_origins *symbolizer__origins(struct symbolizer *symbolizer);
 
 /* Re-reads the target's maps, for libraries mapped since creation. */
 void symbolizer__refresh(struct symbolizer *symbolizer);

@@ -278,7 +278,8 @@ int main(int argc, char **argv)
 	if (common->svg_path &&
 	    report_output__write_svg(common->svg_path,
 				     settings.all ? "All allocations" : "Unfreed allocations",
-				     &target, &session, report, "bytes"))
+				     &target, &session, report, "bytes",
+				     symbolizer__origins(symbolizer)))
 		goto cleanup;
 	exit_code = 0;
 cleanup:

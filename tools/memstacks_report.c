@@ -129,6 +129,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 			struct frame_names *names)
 {
 	uint64_t addresses[MAX_STACK_DEPTH + 1];
+	const char *leaf;
 	size_t depth;
 
 	depth = stack_map__read(stack_map_fd, key->stack, addresses);
@@ -142,7 +143,9 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	symbolizer__name_stack(symbolizer, addresses, depth, names);
 	if (key->stack == MISSED_STACK)
 		frame_names__mark_missed(names);
-	frame_names__append(names, allocator_sites__name_at(sites, key->function));
+	leaf = allocator_sites__name_at(sites, key->function);
+	frame_origins__set(symbolizer__origins(symbolizer), leaf, ORIGIN_ALLOCATOR);
+	frame_names__append(names, leaf);
 }
 
 int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,

@@ -320,7 +320,8 @@ int main(int argc, char **argv)
 	    report_output__write_svg(common->svg_path,
 				     settings.all_faults ? "Page faults" : "Resident pages faulted in",
 				     &target, &session, report,
-				     settings.all_faults ? "faults" : "pages"))
+				     settings.all_faults ? "faults" : "pages",
+				     symbolizer__origins(symbolizer)))
 		goto cleanup;
 	exit_code = 0;
 cleanup:
