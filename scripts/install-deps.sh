@@ -6,12 +6,15 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux mandoc
   libxml2-utils libcapstone-dev libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
-  redis-server redis-tools rpm)
+  redis-server redis-tools rpm chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+
+# npm comes with some Node.js builds (NodeSource's): install Debian's only if absent.
+command -v npm >/dev/null || missing+=(npm)
 
 kernel=$(uname -r)
 headers=/lib/modules/$kernel/build
@@ -46,4 +49,12 @@ if [ ! -e "$headers/Makefile" ]; then
   ln -sfn "$amd64" "/lib/modules/$kernel/build"
   ln -sfn "$common" "/lib/modules/$kernel/source"
   echo "install-deps: no headers package for kernel $kernel; linked /lib/modules/$kernel/build -> $amd64 and source -> $common"
+fi
+
+# An independent flame graph tool from npm, which the tests feed our folded
+# output: Joyent's stackvis, pinned, in the tree's .tools (not committed).
+tools=$(cd "$(dirname "$0")/.." && pwd)/.tools
+if [ ! -x "$tools/node_modules/.bin/stackvis" ]; then
+  echo "install-deps: installing stackvis from npm into $tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error stackvis@0.5.0
 fi

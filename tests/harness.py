@@ -195,6 +195,22 @@ def run_command(tool, args, json_report=True):
 
 
 
+def svg_of_command(tool, target_name, directory):
+    """(run, path) of `tool` -c running `target_name`, with --svg into `directory`."""
+    svg = os.path.join(directory, "flamegraph.svg")
+    return run_command(tool, ["-c", target_path(target_name), "--svg", svg]), svg
+
+
+def svg_of_waiting_target(tool, target_name, directory):
+    """(run, path) of `tool` -p on `target_name` --wait, with --svg into `directory`."""
+    svg = os.path.join(directory, "flamegraph.svg")
+    target = WaitingTarget(target_name)
+    try:
+        return trace_waiting_target(tool, target, ["--svg", svg]), svg
+    finally:
+        target.kill()
+
+
 def text_mapping_differences(pid, path_fragment):
     """Bytes of an executable mapping of `pid` that differ from its file: a
     breakpoint (0xcc) left by a uprobe would show here."""
