@@ -16,7 +16,7 @@ probes libc's allocator unless told another object with -O, and refuses
 alone it sees none of redis's allocations: its row is the cost of a tracer
 that sees nothing, not a comparison of equal work.
 
-    bench/run_redis_bench.py [--build build] [--runs 5] [--requests 200000]
+    bench/run_redis_bench.py [--build build] [--runs 5] [--requests 200000] [--only NAME]
 """
 import argparse
 import csv
@@ -58,6 +58,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200000,
                         help="requests per command per run")
+    parser.add_argument("--only", help="run only configurations whose name contains this "
+                        "(with the untraced server and the floors they are compared with)")
     options = parser.parse_args()
     memstacks = os.path.join(options.build, "memstacks")
     empty = os.path.join(options.build, "bench", "empty_probes")
@@ -77,6 +79,13 @@ def main():
     memleak = memleak_configuration(MEMLEAK)
     if memleak:
         configurations.append(memleak)
+    floors = {"memstacks (unfreed)": PLACED_RETURN_FREE, "memstacks -a": PLACED,
+              "memstacks --probe-at-entry": ENTRY_RETURN_FREE,
+              "memstacks -a --probe-at-entry": ENTRY}
+    if options.only:
+        chosen = {c[0] for c in configurations if options.only in c[0]}
+        needed = chosen | {"untraced"} | {floors[name] for name in chosen if name in floors}
+        configurations = [c for c in configurations if c[0] in needed]
     try:
         require_redis()
         medians = sample_configurations(
@@ -84,9 +93,6 @@ def main():
             lambda tracer, ready, merged: throughput(options.requests, tracer, ready, merged))
     except AssertionError as error:    # redis missing, or a server that would not start
         sys.exit(f"bench: {error}")
-    floors = {"memstacks (unfreed)": PLACED_RETURN_FREE, "memstacks -a": PLACED,
-              "memstacks --probe-at-entry": ENTRY_RETURN_FREE,
-              "memstacks -a --probe-at-entry": ENTRY}
     for command, by_configuration in medians.items():
         print()
         print_table(f"redis-benchmark {command}: {options.requests} requests per run, "
