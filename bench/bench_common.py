@@ -102,6 +102,46 @@ def memleak_configuration(name="memleak-bpfcc"):
             "outstanding allocations", True)
 
 
+ENTRY_RETURN_FREE = "empty probes at entries: malloc+return, free"
+ENTRY = "empty probe at entry: malloc"
+PLACED_RETURN_FREE = "empty probes placed: malloc+return, free"
+PLACED = "empty probe placed: malloc"
+
+# Each memstacks configuration against the empty probes at the same places.
+MEMSTACKS_FLOORS = {"memstacks (unfreed)": PLACED_RETURN_FREE, "memstacks -a": PLACED,
+                    "memstacks --probe-at-entry": ENTRY_RETURN_FREE,
+                    "memstacks -a --probe-at-entry": ENTRY}
+
+
+def memstacks_configurations(build, allocator_object):
+    """Untraced; the empty-probe floors on malloc and free of the object whose path
+    contains `allocator_object` (at the entries and where memstacks places its
+    probes); memstacks in each mode, with its placement and at the entries."""
+    memstacks = os.path.join(build, "memstacks")
+    empty = [os.path.join(build, "bench", "empty_probes"), "{pid}", allocator_object]
+    return [
+        ("untraced", None, None, False),
+        (ENTRY_RETURN_FREE, empty, "Tracing", False),
+        (ENTRY, [*empty, "entry"], "Tracing", False),
+        (PLACED_RETURN_FREE, [*empty, "placed"], "Tracing", False),
+        (PLACED, [*empty, "entry", "placed"], "Tracing", False),
+        ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
+        ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
+        ("memstacks --probe-at-entry", [memstacks, "--probe-at-entry", "-p", "{pid}"],
+         "Tracing", False),
+        ("memstacks -a --probe-at-entry", [memstacks, "-a", "--probe-at-entry", "-p", "{pid}"],
+         "Tracing", False),
+    ]
+
+
+def only_configurations(configurations, name, floors):
+    """The configurations whose name contains `name`, with the untraced run and
+    the floors (by configuration name) they are compared with."""
+    chosen = {c[0] for c in configurations if name in c[0]}
+    needed = chosen | {"untraced"} | {floors[c] for c in chosen if c in floors}
+    return [c for c in configurations if c[0] in needed]
+
+
 def print_table(title, unit, medians, floors=None):
     """Medians, the cost added over the untraced run, and that cost as a ratio of a floor's."""
     base = medians["untraced"]

@@ -16,13 +16,11 @@ measured in the same run (the machine is shared: compare ratios, not times).
 import argparse
 import os
 
-from bench_common import default_build, memleak_configuration, print_table, run_configurations
+from bench_common import (ENTRY_RETURN_FREE, MEMSTACKS_FLOORS, default_build,
+                          memleak_configuration, memstacks_configurations, only_configurations,
+                          print_table, run_configurations)
 
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-ENTRY_RETURN_FREE = "empty probes at entries: malloc+return, free"
-ENTRY = "empty probe at entry: malloc"
-PLACED_RETURN_FREE = "empty probes placed: malloc+return, free"
-PLACED = "empty probe placed: malloc"
 
 
 def main():
@@ -32,50 +30,32 @@ def main():
     parser.add_argument("--pairs", type=int, default=200000)
     parser.add_argument("--allocator", choices=["glibc", "jemalloc"], default="glibc")
     parser.add_argument("--only", help="run only configurations whose name contains this "
-                        "(the untraced loop and the floors always run)")
+                        "(with the untraced loop and the floors they are compared with)")
     options = parser.parse_args()
-    memstacks = os.path.join(options.build, "memstacks")
-    empty = os.path.join(options.build, "bench", "empty_probes")
     target = [os.path.join(options.build, "bench", "malloc_free_loop"), str(options.pairs)]
-    where = ["/libc.so"]
+    allocator_object = "/libc.so"
     if options.allocator == "jemalloc":
         target = ["env", f"LD_PRELOAD={JEMALLOC}", *target]
-        where = ["/libjemalloc.so"]
+        allocator_object = "/libjemalloc.so"
 
-    configurations = [
-        ("untraced", None, None, False),
-        (ENTRY_RETURN_FREE, [empty, "{pid}", *where], "Tracing", False),
-        (ENTRY, [empty, "{pid}", "entry", *where], "Tracing", False),
-        (PLACED_RETURN_FREE, [empty, "{pid}", "placed", *where], "Tracing", False),
-        (PLACED, [empty, "{pid}", "entry", "placed", *where], "Tracing", False),
-        ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
-        ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
-        ("memstacks --probe-at-entry", [memstacks, "--probe-at-entry", "-p", "{pid}"],
-         "Tracing", False),
-        ("memstacks -a --probe-at-entry", [memstacks, "-a", "--probe-at-entry", "-p", "{pid}"],
-         "Tracing", False),
-    ]
+    configurations = memstacks_configurations(options.build, allocator_object)
     memleak = memleak_configuration() if options.allocator == "glibc" else None
     if memleak:
         configurations.append(memleak)
+    floors = {**MEMSTACKS_FLOORS, "memleak-bpfcc": ENTRY_RETURN_FREE}
     if options.only:
-        configurations = [c for c in configurations
-                          if options.only in c[0] or c[0] == "untraced" or "empty" in c[0]]
+        configurations = only_configurations(configurations, options.only, floors)
     medians = run_configurations(configurations, options.runs, target, "ns_per_pair")
     print_table(f"malloc+free pairs on {options.allocator}: {options.pairs} per run, "
-                f"{options.runs} runs, medians", "ns/pair", medians,
-                {"memstacks (unfreed)": PLACED_RETURN_FREE, "memstacks -a": PLACED,
-                 "memstacks --probe-at-entry": ENTRY_RETURN_FREE,
-                 "memstacks -a --probe-at-entry": ENTRY,
-                 "memleak-bpfcc": ENTRY_RETURN_FREE})
-    if "memleak-bpfcc" in medians:
-        print(f"memstacks (unfreed) adds {medians['memleak-bpfcc'] - medians['untraced']:.0f} ns "
-              f"/ {medians['memstacks (unfreed)'] - medians['untraced']:.0f} ns = "
-              f"{(medians['memleak-bpfcc'] - medians['untraced']) / (medians['memstacks (unfreed)'] - medians['untraced']):.1f}x "
-              "less than memleak-bpfcc")
-    elif options.allocator == "glibc":
+                f"{options.runs} runs, medians", "ns/pair", medians, floors)
+    if "memleak-bpfcc" in medians and "memstacks (unfreed)" in medians:
+        memleak_added = medians["memleak-bpfcc"] - medians["untraced"]
+        memstacks_added = medians["memstacks (unfreed)"] - medians["untraced"]
+        print(f"memleak-bpfcc adds {memleak_added:.0f} ns per pair, memstacks (unfreed) "
+              f"{memstacks_added:.0f} ns: {memleak_added / memstacks_added:.1f}x less")
+    if not memleak and options.allocator == "glibc":
         print("memleak-bpfcc: not installed (apt-get install bpfcc-tools)")
-    else:
+    elif not memleak:
         print("memleak-bpfcc: not run (it probes libc's malloc, and refuses -O libjemalloc.so.2)")
 
 

@@ -23,16 +23,13 @@ import csv
 import os
 import sys
 
-from bench_common import (default_build, memleak_configuration, print_table,
+from bench_common import (MEMSTACKS_FLOORS, default_build, memleak_configuration,
+                          memstacks_configurations, only_configurations, print_table,
                           sample_configurations, start_tracer, stop_tracer)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from redis_server import RedisServer, require_redis  # noqa: E402
 
-ENTRY_RETURN_FREE = "empty probes at entries: malloc+return, free"
-ENTRY = "empty probe at entry: malloc"
-PLACED_RETURN_FREE = "empty probes placed: malloc+return, free"
-PLACED = "empty probe placed: malloc"
 MEMLEAK = "memleak-bpfcc (sees libc's malloc, not jemalloc)"
 
 
@@ -61,31 +58,13 @@ def main():
     parser.add_argument("--only", help="run only configurations whose name contains this "
                         "(with the untraced server and the floors they are compared with)")
     options = parser.parse_args()
-    memstacks = os.path.join(options.build, "memstacks")
-    empty = os.path.join(options.build, "bench", "empty_probes")
-    configurations = [
-        ("untraced", None, None, False),
-        (ENTRY_RETURN_FREE, [empty, "{pid}", "/libjemalloc.so"], "Tracing", False),
-        (ENTRY, [empty, "{pid}", "entry", "/libjemalloc.so"], "Tracing", False),
-        (PLACED_RETURN_FREE, [empty, "{pid}", "placed", "/libjemalloc.so"], "Tracing", False),
-        (PLACED, [empty, "{pid}", "entry", "placed", "/libjemalloc.so"], "Tracing", False),
-        ("memstacks (unfreed)", [memstacks, "-p", "{pid}"], "Tracing", False),
-        ("memstacks -a", [memstacks, "-a", "-p", "{pid}"], "Tracing", False),
-        ("memstacks --probe-at-entry", [memstacks, "--probe-at-entry", "-p", "{pid}"],
-         "Tracing", False),
-        ("memstacks -a --probe-at-entry", [memstacks, "-a", "--probe-at-entry", "-p", "{pid}"],
-         "Tracing", False),
-    ]
+    configurations = memstacks_configurations(options.build, "/libjemalloc.so")
     memleak = memleak_configuration(MEMLEAK)
     if memleak:
         configurations.append(memleak)
-    floors = {"memstacks (unfreed)": PLACED_RETURN_FREE, "memstacks -a": PLACED,
-              "memstacks --probe-at-entry": ENTRY_RETURN_FREE,
-              "memstacks -a --probe-at-entry": ENTRY}
+    floors = MEMSTACKS_FLOORS
     if options.only:
-        chosen = {c[0] for c in configurations if options.only in c[0]}
-        needed = chosen | {"untraced"} | {floors[name] for name in chosen if name in floors}
-        configurations = [c for c in configurations if c[0] in needed]
+        configurations = only_configurations(configurations, options.only, floors)
     try:
         require_redis()
         medians = sample_configurations(
