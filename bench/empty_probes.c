@@ -109,13 +109,13 @@ int main(int argc, char **argv)
 	free_offset = placed ? placed_offset(allocator.path, &found[1], &emulation, "free")
 			     : found[1].file_offset;
 	if (uprobe_set__attach(probes, prog_fd, false, allocator.path, malloc_offset,
-			       allocator.pid, "malloc") < 0)
+			       allocator.pid, "malloc"))
 		goto out;
 	if (!entry_only &&
 	    (uprobe_set__attach(probes, prog_fd, true, allocator.path, malloc_offset, allocator.pid,
-				"malloc") < 0 ||
+				"malloc") ||
 	     uprobe_set__attach(probes, prog_fd, false, allocator.path, free_offset, allocator.pid,
-				"free") < 0))
+				"free")))
 		goto out;
 	fprintf(stderr, "Tracing with %zu empty uprobes\n", uprobe_set__count(probes));
 	while (!trace_session__interrupted())

@@ -119,7 +119,7 @@ static int time_probed(int prog_fd, void (*function)(void), double *ns)
 {
 	struct code_location location = {.address = (uint64_t)(uintptr_t)function};
 	struct uprobe_set *probes;
-	int handle, err;
+	int err;
 
 	err = proc_maps__foreach(getpid(), locate, &location);
 	if (err < 0 || !location.found)
@@ -127,12 +127,12 @@ static int time_probed(int prog_fd, void (*function)(void), double *ns)
 	probes = uprobe_set__new();
 	if (!probes)
 		return -ENOMEM;
-	handle = uprobe_set__attach(probes, prog_fd, false, location.path, location.file_offset,
-				    getpid(), "a calibration function");
-	if (handle >= 0)
+	err = uprobe_set__attach(probes, prog_fd, false, location.path, location.file_offset,
+				 getpid(), "a calibration function");
+	if (!err)
 		*ns = ns_per_call(function);
 	uprobe_set__free(probes);
-	return handle < 0 ? handle : 0;
+	return err;
 }
 
 int uprobe_calibration__measure(int prog_fd, struct emulation *emulation)

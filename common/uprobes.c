@@ -15,7 +15,7 @@
 #define UPROBE_EVENTS "/sys/kernel/tracing/uprobe_events"
 
 struct attached_uprobe {
-	int perf_fd;		/* -1 once detached */
+	int perf_fd;
 	char event_name[64];
 };
 
@@ -51,19 +51,11 @@ static bool has_named_event(const char *event_name)
 	return found;
 }
 
-void uprobe_set__detach(struct uprobe_set *set, int handle)
+static void detach(struct attached_uprobe *probe)
 {
-	struct attached_uprobe *probe;
-
-	if (handle < 0 || (size_t)handle >= set->count)
-		return;
-	probe = &set->probes[handle];
-	if (probe->perf_fd < 0)
-		return;
 	bpf_close_perf_event_fd(probe->perf_fd);
 	if (has_named_event(probe->event_name))
 		bpf_detach_uprobe(probe->event_name);
-	probe->perf_fd = -1;
 }
 
 void uprobe_set__free(struct uprobe_set *set)
@@ -73,18 +65,14 @@ void uprobe_set__free(struct uprobe_set *set)
 	if (!set)
 		return;
 	for (i = 0; i < set->count; i++)
-		uprobe_set__detach(set, i);
+		detach(&set->probes[i]);
 	free(set->probes);
 	free(set);
 }
 
 size_t uprobe_set__count(const struct uprobe_set *set)
 {
-	size_t i, attached = 0;
-
-	for (i = 0; i < set->count; i++)
-		attached += set->probes[i].perf_fd >= 0;
-	return attached;
+	return set->count;
 }
 
 static void explain_attach_failure(int err, const char *function, const char *path)
@@ -119,7 +107,8 @@ int uprobe_set__attach(struct uprobe_set *set, int prog_fd, bool at_return, cons
 		explain_attach_failure(err, function, path);
 		return -err;
 	}
-	return set->count++;
+	set->count++;
+	return 0;
 }
 
 /* An event name "<tool>_<n>_bcc_<pid>" made by a run of this tool whose process is gone. */

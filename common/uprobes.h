@@ -19,14 +19,11 @@ void uprobe_set__free(struct uprobe_set *set);
 /*
  * Attaches program `prog_fd` to `path` at file offset `offset` for process
  * `pid`, at the entry or (`at_return`) the return of the function `function`,
- * which only names it in messages. Returns a handle (>= 0) for
- * uprobe_set__detach, or prints the reason and returns -errno.
+ * which only names it in messages. The probe stays until uprobe_set__free.
+ * Returns 0, or prints the reason and returns -errno.
  */
 int uprobe_set__attach(struct uprobe_set *set, int prog_fd, bool at_return, const char *path,
 		       uint64_t offset, pid_t pid, const char *function);
-
-/* Detaches one probe before the others. */
-void uprobe_set__detach(struct uprobe_set *set, int handle);
 
 size_t uprobe_set__count(const struct uprobe_set *set);
 

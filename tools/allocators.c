@@ -421,7 +421,7 @@ static int attach_site(struct allocator_site *site, struct bpf_program *program,
 {
 	const struct allocator_function *function = site->function;
 	uint64_t offset;
-	int prog_fd, handle;
+	int prog_fd, err;
 
 	site->attached = true;
 	place_probe(site, emulation);
@@ -432,14 +432,13 @@ static int attach_site(struct allocator_site *site, struct bpf_program *program,
 	prog_fd = bpf_program__load(program, function->entry_program, BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	handle = uprobe_set__attach(probes, prog_fd, false, site->object, offset, pid, site->name);
-	if (handle < 0 || all_mode || function->is_free)
-		return handle < 0 ? handle : 0;
+	err = uprobe_set__attach(probes, prog_fd, false, site->object, offset, pid, site->name);
+	if (err || all_mode || function->is_free)
+		return err;
 	prog_fd = bpf_program__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	handle = uprobe_set__attach(probes, prog_fd, true, site->object, offset, pid, site->name);
-	return handle < 0 ? handle : 0;
+	return uprobe_set__attach(probes, prog_fd, true, site->object, offset, pid, site->name);
 }
 
 /*

@@ -29,7 +29,7 @@ static int watch_loader(struct image_watch *watch)
 	char exe[64], interpreter[PATH_MAX], loader[sizeof(watch->loader)];
 	pid_t pid = watch->target->pid;
 	struct elf_function loader_event;
-	int prog_fd, handle;
+	int prog_fd, err;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	if (elf_interpreter(exe, interpreter, sizeof(interpreter)))
@@ -45,10 +45,10 @@ static int watch_loader(struct image_watch *watch)
 	prog_fd = bpf_program__load(watch->program, "loader_event", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	handle = uprobe_set__attach(watch->probes, prog_fd, false, loader, loader_event.file_offset,
-				    pid, "_dl_debug_state");
-	if (handle < 0)
-		return handle;
+	err = uprobe_set__attach(watch->probes, prog_fd, false, loader, loader_event.file_offset,
+				 pid, "_dl_debug_state");
+	if (err)
+		return err;
 	memcpy(watch->loader, loader, sizeof(loader));
 	return 0;
 }
