@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "bpf_program.h"
 #include "elf_functions.h"
@@ -52,16 +51,10 @@ static int find_object(const struct map_entry *entry, void *context)
 static uint64_t placed_offset(const char *path, const struct elf_function *function,
 			      const struct emulation *emulation, const char *name)
 {
-	struct probe_placement placement = {0};
-	uint8_t code[4096];
-	size_t size = function->size < sizeof(code) ? function->size : sizeof(code);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct probe_placement placement;
 
-	if (fd >= 0 && pread(fd, code, size, function->file_offset) == (ssize_t)size)
-		probe_placement__choose(emulation, code, size, function->address, PRESERVE_RDI,
-					&placement);
-	if (fd >= 0)
-		close(fd);
+	probe_placement__choose_in_file(emulation, path, function->file_offset, function->size,
+					function->address, PRESERVE_RDI, &placement);
 	fprintf(stderr, "empty_probes: %s: %s\n", name, placement.reason);
 	return function->file_offset + placement.offset;
 }

@@ -2,12 +2,18 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Instructions looked at before giving up on finding an emulated one. */
 #define MAX_SKIPPED 16
+
+/* Functions longer than this are probed at their entry: their code is not read whole. */
+#define MAX_FUNCTION_CODE (256 * 1024)
 
 /* The kind, as the kernel's uprobe code tells them apart by their bytes. */
 static enum instruction_kind kind_of(const cs_insn *insn)
@@ -200,4 +206,31 @@ int probe_placement__choose(const struct emulation *emulation, const uint8_t *co
 		cs_free(insn, 1);
 	cs_close(&handle);
 	return 0;
+}
+
+void probe_placement__choose_in_file(const struct emulation *emulation, const char *path,
+				     uint64_t file_offset, size_t size, uint64_t address,
+				     unsigned preserved, struct probe_placement *placement)
+{
+	const char *failure = NULL;
+	uint8_t *code = NULL;
+	int fd = -1;
+
+	placement->offset = 0;
+	if (size == 0)
+		failure = "its size is unknown";
+	else if (size > MAX_FUNCTION_CODE)
+		failure = "too long to read";
+	else if (!(code = malloc(size)) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		 pread(fd, code, size, file_offset) != (ssize_t)size)
+		failure = "its code cannot be read";
+	else if (probe_placement__choose(emulation, code, size, address, preserved, placement))
+		failure = "the disassembler cannot start";
+	if (failure) {
+		placement->offset = 0;
+		snprintf(placement->reason, sizeof(placement->reason), "at entry: %s", failure);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(code);
 }

@@ -37,4 +37,14 @@ struct probe_placement {
 int probe_placement__choose(const struct emulation *emulation, const uint8_t *code, size_t size,
 			    uint64_t address, unsigned preserved, struct probe_placement *placement);
 
+/*
+ * The same for the function of `size` bytes at `file_offset` in the ELF file
+ * `path`, read from there. A function whose code cannot be read whole (size
+ * unknown, over 256 KiB, unreadable) stays probed at its entry, and
+ * `placement->reason` says why.
+ */
+void probe_placement__choose_in_file(const struct emulation *emulation, const char *path,
+				     uint64_t file_offset, size_t size, uint64_t address,
+				     unsigned preserved, struct probe_placement *placement);
+
 #endif

@@ -1,13 +1,11 @@
 #include "allocators.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "elf_functions.h"
 #include "errors.h"
@@ -381,35 +379,16 @@ void allocator_sites__free(struct allocator_sites *sites)
 	memset(sites, 0, sizeof(*sites));
 }
 
-/* Functions longer than this are probed at their entry: their code is not read whole. */
-#define MAX_PLACEMENT_CODE (256 * 1024)
-
 /* Chooses where the site's probes go; any failure leaves them at the entry. */
 static void place_probe(struct allocator_site *site, const struct emulation *emulation)
 {
 	struct probe_placement placement = {.reason = "at entry (--probe-at-entry)"};
-	size_t size = site->end - site->start;
-	uint8_t *code = NULL;
-	int fd = -1;
 
-	if (emulation && size == 0)
-		snprintf(placement.reason, sizeof(placement.reason), "at entry: its size is unknown");
-	else if (emulation && size > MAX_PLACEMENT_CODE)
-		snprintf(placement.reason, sizeof(placement.reason), "at entry: too long to read");
-	else if (emulation) {
-		code = malloc(size);
-		fd = open(site->object, O_RDONLY | O_CLOEXEC);
-		if (code && fd >= 0 && pread(fd, code, size, site->file_offset) == (ssize_t)size)
-			probe_placement__choose(emulation, code, size, site->start,
+	if (emulation)
+		probe_placement__choose_in_file(emulation, site->object, site->file_offset,
+						site->end - site->start, site->start,
 						registers_read_by(site->function->entry_program),
 						&placement);
-		else
-			snprintf(placement.reason, sizeof(placement.reason),
-				 "at entry: its code cannot be read");
-	}
-	if (fd >= 0)
-		close(fd);
-	free(code);
 	site->probe_offset = placement.offset;
 	free(site->placement);
 	site->placement = strdup(placement.reason);
