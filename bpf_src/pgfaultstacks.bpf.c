@@ -59,7 +59,7 @@ BPF_PERCPU_ARRAY(walking_stack, u32, 1);
  */
 static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_regs)
 {
-	u64 ip = 0, sp = 0, fp = 0;
+	struct pt_regs regs;
 	int zero = 0;
 	u32 *walking = walking_stack.lookup(&zero);
 	u64 stack;
@@ -67,10 +67,11 @@ static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_re
 	if (walking)
 		*walking = 1;
 	if (user_regs) {
-		bpf_probe_read_kernel(&ip, sizeof(ip), &user_regs->ip);
-		bpf_probe_read_kernel(&sp, sizeof(sp), &user_regs->sp);
-		bpf_probe_read_kernel(&fp, sizeof(fp), &user_regs->bp);
-		stack = walk_user_stack(ip, sp, fp);
+		/* One read of the whole frame: cheaper than three of a register each. */
+		if (bpf_probe_read_kernel(&regs, sizeof(regs), user_regs))
+			stack = MISSED_STACK;
+		else
+			stack = walk_user_stack(regs.ip, regs.sp, regs.bp);
 	} else {
 		stack = store_user_stack(ctx);
 	}
