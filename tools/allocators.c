@@ -270,7 +270,6 @@ struct scan {
 	struct allocator_sites *sites;
 	pid_t pid;
 	const char *object;
-	int added;
 };
 
 /* Each executable file mapping: its ELF symbols, placed at the mapping's address. */
@@ -312,7 +311,6 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 		site->start = entry->start + offset - entry->file_offset;
 		site->end = site->start + found[i].size;
 		site->mapped = true;
-		scan->added++;
 	}
 	return 0;
 }
@@ -320,11 +318,9 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *object)
 {
 	struct scan scan = {.sites = sites, .pid = pid, .object = object};
-	int err;
 
 	list_symbols();
-	err = proc_maps__foreach(pid, scan_mapping, &scan);
-	return err ? err : scan.added;
+	return proc_maps__foreach(pid, scan_mapping, &scan);
 }
 
 void allocator_sites__forget_mappings(struct allocator_sites *sites)

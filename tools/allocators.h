@@ -52,8 +52,7 @@ struct allocator_sites {
  * been scanned at that address before; with `object` set, only objects whose
  * path or file name matches it (a path, a file name, or "c" for libc.so.6).
  * Functions that share an address (glibc's aligned_alloc is memalign) are one
- * site, named by the first in our table. Returns how many sites were added or
- * mapped anew, or -errno.
+ * site, named by the first in our table. Returns 0 or -errno.
  */
 int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *object);
 

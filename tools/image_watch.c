@@ -53,12 +53,12 @@ static int watch_loader(struct image_watch *watch)
 	return 0;
 }
 
-/* Scans for allocators not seen before and attaches to them. Returns how many, or -errno. */
+/* Scans for allocators not seen before and attaches to them. Returns 0 or -errno. */
 static int follow_events(struct image_watch *watch)
 {
 	int fd = bpf_program__map_fd(watch->program, "image_events");
 	uint64_t exec_count = watch->seen_events[IMAGE_EVENT_EXEC];
-	int event, found, err, i;
+	int event, err, i;
 
 	for (event = 0; event < IMAGE_EVENTS; event++)
 		bpf_lookup_elem(fd, &event, &watch->seen_events[event]);
@@ -71,21 +71,20 @@ static int follow_events(struct image_watch *watch)
 		if (err)
 			return err;
 	}
-	found = allocator_sites__scan(&watch->sites, watch->target->pid, watch->object);
-	if (found == -ENOENT || found == -ESRCH)
+	err = allocator_sites__scan(&watch->sites, watch->target->pid, watch->object);
+	if (err == -ENOENT || err == -ESRCH)
 		return 0;	/* it exited: the wait sees that */
-	if (found < 0) {
+	if (err < 0) {
 		print_error("cannot read the memory maps of PID %d: %s", (int)watch->target->pid,
-			    strerror(-found));
-		return found;
+			    strerror(-err));
+		return err;
 	}
 	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
 	symbolizer__refresh(watch->symbolizer);
-	err = allocator_sites__attach_new(&watch->sites, watch->program, watch->probes,
-					  watch->target->pid, watch->all_mode,
-					  watch->probe_at_entry ? NULL : &watch->emulation,
-					  watch->verbose);
-	return err ? err : found;
+	return allocator_sites__attach_new(&watch->sites, watch->program, watch->probes,
+					   watch->target->pid, watch->all_mode,
+					   watch->probe_at_entry ? NULL : &watch->emulation,
+					   watch->verbose);
 }
 
 static bool events_changed(struct image_watch *watch)
@@ -118,19 +117,18 @@ int image_watch__on_wake(void *context)
 
 static int attach_to_process(struct image_watch *watch)
 {
-	int found = watch_loader(watch);
+	pid_t pid = watch->target->pid;
+	int err = watch_loader(watch) ?: follow_events(watch);
 
-	if (found == 0)
-		found = follow_events(watch);
-
-	if (found == 0 && !watch->sites.count) {
-		print_error(watch->object
-				    ? "no allocator functions in an object matching '%s' mapped by PID %d (check -O against /proc/PID/maps)"
-				    : "%sno allocator functions (malloc, free, ...) in any object mapped by PID %d (is it statically linked without symbols?)",
-			    watch->object ? watch->object : "", (int)watch->target->pid);
-		return -ENOENT;
-	}
-	return found < 0 ? found : 0;
+	if (err || watch->sites.count)
+		return err;
+	if (watch->object)
+		print_error("no allocator functions in an object matching '%s' mapped by PID %d (check -O against /proc/PID/maps)",
+			    watch->object, (int)pid);
+	else
+		print_error("no allocator functions (malloc, free, ...) in any object mapped by PID %d (is it statically linked without symbols?)",
+			    (int)pid);
+	return -ENOENT;
 }
 
 /*
@@ -141,7 +139,7 @@ static int attach_to_process(struct image_watch *watch)
 static int attach_when_mapped(struct image_watch *watch)
 {
 	struct target *target = watch->target;
-	int status = 0, found;
+	int status = 0;
 	int err = target__release(target);
 
 	if (err)
@@ -155,9 +153,9 @@ static int attach_when_mapped(struct image_watch *watch)
 			return -ESRCH;
 		}
 		target->held = true;
-		found = follow_events(watch);
-		if (found < 0)
-			return found;
+		err = follow_events(watch);
+		if (err)
+			return err;
 		if (watch->sites.count)
 			return 0;	/* the caller continues it once tracing has started */
 		target__continue(target);
