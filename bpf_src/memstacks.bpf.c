@@ -113,7 +113,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 
 	key.function = call.function;
 	key.caller = call.return_address;
-	key.stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	key.stack = walk_user_stack(call.return_address, call.sp, PT_REGS_FP(ctx));
 	if (key.stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	total = stack_totals.lookup_or_try_init(&key, &zero);
@@ -184,13 +184,20 @@ int xallocx_entry(struct pt_regs *ctx)
 
 #else /* unfreed mode */
 
+/*
+ * The stack starts at the direct caller, whose return address is at [rsp]:
+ * the frame pointer still holds the caller's frame there, so the walk from
+ * it gives the caller's callers.
+ */
 static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key *key)
 {
+	u64 sp = PT_REGS_SP(ctx);
+
 	key->function = PT_REGS_IP(ctx);
-	key->stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)sp);
+	key->stack = walk_user_stack(key->caller, sp, PT_REGS_FP(ctx));
 	if (key->stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
-	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)PT_REGS_SP(ctx));
 }
 
 /* How a call's result hands the block back. */

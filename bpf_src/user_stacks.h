@@ -66,7 +66,9 @@ static __always_inline u64 store_user_stack(void *ctx)
 #define USER_STACK_SPAN (8ULL << 20)
 
 /*
- * The user stack from these registers, walked through frame pointers by this
+ * The user stack whose innermost frame is at `ip` (a faulting instruction, or
+ * the return address into an allocator's caller), with the stack and frame
+ * pointers `sp` and `fp` of that frame, walked through frame pointers by this
  * program and stored; its key, or MISSED_STACK. Cheaper than the kernel's walk
  * (bpf_get_stack): a frame pointer that is not 8-byte aligned, not above the
  * previous frame, or more than USER_STACK_SPAN above the stack pointer ends

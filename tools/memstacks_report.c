@@ -119,10 +119,9 @@ static int read_stack_totals(struct keyed_totals *totals, int fd,
 }
 
 /*
- * Root-first frame names for one captured stack. The stack map holds the
- * probed function's address, then the walk from the caller's caller; the
- * direct caller comes from [rsp] unless the kernel already added it (it does
- * when the probed instruction is `push %rbp`).
+ * Root-first frame names for one captured stack: the walk from the direct
+ * caller, or that caller alone when the stack was not stored; then the
+ * allocator function called as the leaf.
  */
 static void name_frames(const struct stack_key *key, int stack_map_fd,
 			struct symbolizer *symbolizer, const struct allocator_sites *sites,
@@ -133,12 +132,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	size_t depth;
 
 	depth = stack_map__read(stack_map_fd, key->stack, addresses);
-	/* Above the leaf: the caller, then the rest of the walk. */
-	if (depth >= 2 && addresses[1] == key->caller)
-		memmove(addresses, addresses + 1, (depth - 1) * sizeof(*addresses));
-	else if (depth >= 1)
-		addresses[0] = key->caller;
-	else
+	if (depth == 0)
 		addresses[depth++] = key->caller;
 	symbolizer__name_stack(symbolizer, addresses, depth, names);
 	if (key->stack == MISSED_STACK)
