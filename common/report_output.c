@@ -34,7 +34,8 @@ void report_output__print_rss(const struct trace_session *session, int64_t attri
 
 FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,
 				const char *mode, const struct target *target,
-				const struct trace_session *session, uint64_t lost_events)
+				const struct trace_session *session,
+				const struct trace_losses *losses)
 {
 	FILE *out = fopen(path, "we");
 
@@ -53,7 +54,7 @@ FILE *report_output__begin_json(struct json_writer *writer, const char *path, co
 	json_writer__string(writer, "end", trace_session__end_reason(session));
 	json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
 	json_writer__u64(writer, "rss_end_kb", session->rss_end_kb);
-	json_writer__u64(writer, "lost_events", lost_events);
+	trace_losses__write_json(losses, writer);
 	return out;
 }
 

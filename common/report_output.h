@@ -10,6 +10,7 @@
 #include "json_writer.h"
 #include "stack_report.h"
 #include "target.h"
+#include "trace_losses.h"
 #include "trace_session.h"
 
 /*
@@ -27,13 +28,14 @@ void report_output__print_rss(const struct trace_session *session, int64_t attri
 
 /*
  * Opens `path` and writes the fields every tool's JSON has: tool, mode, pid,
- * comm, duration_s, end, rss_start_kb, rss_end_kb, lost_events. The tool adds
+ * comm, duration_s, end, rss_start_kb, rss_end_kb, lost_events, exact. The tool adds
  * its own fields, then calls report_output__end_json. Prints the reason and
  * returns NULL on failure.
  */
 FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,
 				const char *mode, const struct target *target,
-				const struct trace_session *session, uint64_t lost_events);
+				const struct trace_session *session,
+				const struct trace_losses *losses);
 
 /*
  * The flame graph for --svg, titled `title` ("Unfreed allocations") with the

@@ -34,6 +34,11 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	if (err || build_defines(tool_settings, target->pid, &defines))
 		goto out;
 	program = bpf_program__compile(bpf_text, &defines);
+	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
+	if (program && trace_session__interrupted_at_start(exit_code)) {
+		bpf_program__free(program);
+		program = NULL;
+	}
 out:
 	bpf_defines__free(&defines);
 	return program;

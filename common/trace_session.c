@@ -6,12 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "errors.h"
+
+/* The signal that asked the tool to stop, or 0. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int signal_number)
 {
-	(void)signal_number;
-	interrupted = 1;
+	interrupted = signal_number;
 }
 
 static void wake_up(int signal_number)
@@ -41,6 +43,17 @@ void trace_session__handle_signals(void)
 bool trace_session__interrupted(void)
 {
 	return interrupted;
+}
+
+bool trace_session__interrupted_at_start(int *exit_code)
+{
+	if (!interrupted)
+		return false;
+	print_error("interrupted by %s before tracing began: detaching, no report",
+		    interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+	/* What a shell reports for a command a signal ended. */
+	*exit_code = 128 + interrupted;
+	return true;
 }
 
 static uint64_t now_ns(void)

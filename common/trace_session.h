@@ -27,6 +27,13 @@ void trace_session__handle_signals(void);
 /* True once SIGINT or SIGTERM arrived. */
 bool trace_session__interrupted(void);
 
+/*
+ * For the steps before "Tracing": true, after saying so on stderr and setting
+ * `exit_code` to 128 + the signal, when SIGINT or SIGTERM arrived. The caller
+ * then detaches whatever it attached and exits without a report.
+ */
+bool trace_session__interrupted_at_start(int *exit_code);
+
 /* Marks the start of tracing: the clock and the target's RSS. */
 void trace_session__start(struct trace_session *session, const struct target *target);
 

@@ -160,12 +160,14 @@ static void print_summary(const struct settings *settings, const struct target *
 			  const struct trace_session *session, const struct stack_report *report,
 			  const struct memstacks_losses *losses)
 {
-	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of PID %d (%s) over %.2f s (%s)\n",
+	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of PID %d (%s) over %.2f s (%s)",
 		program_name, (unsigned long long)stack_report__total_value(report),
 		settings->all ? "allocated" : "unfreed",
 		(unsigned long long)stack_report__total_count(report),
 		stack_report__length(report), (int)target->pid, target->comm, session->duration_s,
 		trace_session__end_reason(session));
+	trace_losses__print(&losses->summary, stderr);
+	fputc('\n', stderr);
 	/* -a counts requests, not memory kept: nothing of it is set against RSS. */
 	report_output__print_rss(session, settings->all ? -1
 							: (int64_t)(stack_report__total_value(report) / 1024));
@@ -190,7 +192,7 @@ static int write_json(const char *path, const struct settings *settings,
 	struct json_writer writer;
 	FILE *out = report_output__begin_json(&writer, path, "memstacks",
 					      settings->all ? "all" : "unfreed", target, session,
-					      losses->total);
+					      &losses->summary);
 
 	if (!out)
 		return -EIO;
@@ -252,7 +254,7 @@ int main(int argc, char **argv)
 	watch.all_mode = settings.all;
 	watch.verbose = common->verbose;
 	err = image_watch__start(&watch);
-	if (err || trace_session__interrupted())
+	if (err || trace_session__interrupted_at_start(&exit_code))
 		goto cleanup;
 	trace_session__start(&session, &target);
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",

@@ -13,9 +13,13 @@ void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program 
 	int kind;
 
 	memset(losses, 0, sizeof(*losses));
+	trace_losses__init(&losses->summary);
 	for (kind = 0; kind < LOSS_KINDS; kind++) {
-		if (fd >= 0 && bpf_lookup_elem(fd, &kind, &losses->counts[kind]) == 0)
-			losses->total += losses->counts[kind];
+		if (fd < 0 || bpf_lookup_elem(fd, &kind, &losses->counts[kind]))
+			continue;
+		/* A missed stack still counts its bytes, under [Missed User Stack]. */
+		trace_losses__add(&losses->summary, losses->counts[kind],
+				  kind == LOSS_STACK ? LOST_STACK_ONLY : LOST_FROM_TOTAL);
 	}
 }
 

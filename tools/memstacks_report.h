@@ -10,11 +10,12 @@
 #include "memstacks.h"
 #include "stack_report.h"
 #include "symbolizer.h"
+#include "trace_losses.h"
 
 /* Losses counted by the BPF program, indexed by enum loss_kind. */
 struct memstacks_losses {
 	uint64_t counts[LOSS_KINDS];
-	uint64_t total;
+	struct trace_losses summary;
 };
 
 void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program);

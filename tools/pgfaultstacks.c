@@ -158,19 +158,36 @@ static int64_t attributed_kb(const struct settings *settings, const struct stack
 	return settings->all_faults ? -1 : (int64_t)(stack_report__total_value(report) * PAGE_SIZE_4K / 1024);
 }
 
+/* What the counters lost, and what that leaves exact. */
+static struct trace_losses losses_of(const struct pgfault_totals *totals)
+{
+	const uint64_t *counters = totals->counters;
+	struct trace_losses losses;
+
+	trace_losses__init(&losses);
+	/* Pages whose stack was missed still count, under [Missed User Stack]. */
+	trace_losses__add(&losses, counters[COUNT_LOST_STACKS], LOST_STACK_ONLY);
+	trace_losses__add(&losses, counters[COUNT_LOST_PAGES], LOST_FROM_TOTAL);
+	trace_losses__add(&losses, counters[COUNT_LOST_FAULT_STACKS], LOST_FROM_TOTAL);
+	/* The residency check still counts such pages, maybe under the wrong stack. */
+	trace_losses__add(&losses, totals->released_not_logged, LOST_STACK_ONLY);
+	return losses;
+}
+
 static void print_summary(const struct settings *settings, const struct target *target,
 			  const struct trace_session *session, const struct stack_report *report,
 			  const struct pgfault_totals *totals)
 {
 	const uint64_t *counters = totals->counters;
+	struct trace_losses losses = losses_of(totals);
 
 	if (settings->all_faults) {
-		fprintf(stderr, "%s: %llu page faults from %zu stacks of PID %d (%s) over %.2f s (%s)\n",
+		fprintf(stderr, "%s: %llu page faults from %zu stacks of PID %d (%s) over %.2f s (%s)",
 			program_name, (unsigned long long)stack_report__total_value(report),
 			stack_report__length(report), (int)target->pid, target->comm,
 			session->duration_s, trace_session__end_reason(session));
 	} else {
-		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of PID %d (%s) over %.2f s (%s); %llu faults in all\n",
+		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of PID %d (%s) over %.2f s (%s); %llu faults in all",
 			program_name, (unsigned long long)stack_report__total_value(report),
 			(unsigned long long)totals->pages_by_class[PAGE_ANON],
 			(unsigned long long)totals->pages_by_class[PAGE_FILE],
@@ -178,10 +195,12 @@ static void print_summary(const struct settings *settings, const struct target *
 			stack_report__length(report), (int)target->pid, target->comm,
 			session->duration_s, trace_session__end_reason(session),
 			(unsigned long long)counters[COUNT_RAW_FAULTS]);
-		if (!totals->residency_checked)
-			print_warning("the target exited before the end: its pages are gone, so these are the %llu pages it faulted in, not checked for residency",
-				      (unsigned long long)totals->pages_recorded);
 	}
+	trace_losses__print(&losses, stderr);
+	fputc('\n', stderr);
+	if (!settings->all_faults && !totals->residency_checked)
+		print_warning("the target exited before the end: its pages are gone, so these are the %llu pages it faulted in, not checked for residency",
+			      (unsigned long long)totals->pages_recorded);
 	report_output__print_rss(session, attributed_kb(settings, report));
 	if (counters[COUNT_LOST_STACKS])
 		print_warning("%llu stacks were not captured or the stack map was full; their pages are shown under %s (raise --stack-storage-size)",
@@ -202,12 +221,11 @@ static int write_json(const char *path, const struct settings *settings,
 		      const struct stack_report *report, const struct pgfault_totals *totals)
 {
 	const uint64_t *counters = totals->counters;
-	uint64_t lost = counters[COUNT_LOST_STACKS] + counters[COUNT_LOST_PAGES] +
-			counters[COUNT_LOST_FAULT_STACKS] + totals->released_not_logged;
+	struct trace_losses losses = losses_of(totals);
 	struct json_writer writer;
 	FILE *out = report_output__begin_json(&writer, path, "pgfaultstacks",
 					      settings->all_faults ? "all-faults" : "resident",
-					      target, session, lost);
+					      target, session, &losses);
 
 	if (!out)
 		return -EIO;
@@ -280,7 +298,8 @@ int main(int argc, char **argv)
 	exit_code = 1;
 	report = settings.all_faults ? stack_report__new("faults", NULL)
 				     : stack_report__new("pages", "faults");
-	if (!report || attach(&settings, program) || trace_session__interrupted())
+	if (!report || attach(&settings, program) ||
+	    trace_session__interrupted_at_start(&exit_code))
 		goto cleanup;
 	/* -c: taken before exec, it holds none of the command's pages, which is right. */
 	baseline = page_baseline__take(target.pid);
