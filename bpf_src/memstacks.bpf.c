@@ -332,8 +332,10 @@ int alloc_return(struct pt_regs *ctx)
 		return 0;
 	}
 	ptr = returned_block(rc, call);
-	if (ptr)
+	if (ptr) {
+		call->block.allocated_ns = bpf_ktime_get_ns();
 		track_block(ptr, &call->block);
+	}
 	else if (call->has_old_block && !call->frees_old_on_null)
 		track_block(call->old_ptr, &call->old_block);
 	call->tid = 0;

@@ -29,6 +29,7 @@ struct stack_total {
 struct live_block {
 	__u64 bytes;
 	struct stack_key stack;
+	__u64 allocated_ns;	/* bpf_ktime_get_ns() when it was returned: its age, for --min-age */
 };
 
 /*

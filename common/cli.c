@@ -69,6 +69,8 @@ enum cli_result cli_settings__parse_option(struct cli_settings *settings, int op
 	case 'v':
 		settings->verbose = true;
 		return CLI_CONTINUE;
+	case 'i':
+		return cli_parse_number("--interval", optarg, 1, 86400, &settings->interval_s);
 	case CLI_OPT_JSON:
 		settings->json_path = optarg;
 		return CLI_CONTINUE;

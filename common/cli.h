@@ -23,6 +23,7 @@ struct cli_settings {
 	bool verbose;			/* -v */
 	bool print_ebpf;		/* --ebpf */
 	uint64_t duration_s;		/* positional; 0 until Ctrl-C or exit */
+	uint64_t interval_s;		/* -i: 0 reports only at the end */
 };
 
 #define CLI_DEFAULT_TOP 10
@@ -37,13 +38,14 @@ enum cli_long_only_option {
 };
 
 /* The short options and long option entries of the shared settings. */
-#define CLI_SHORT_OPTIONS ":hp:t:c:fT:v"
+#define CLI_SHORT_OPTIONS ":hp:t:c:fT:vi:"
 #define CLI_LONG_OPTIONS                                                           \
 	{"help", no_argument, NULL, 'h'}, {"pid", required_argument, NULL, 'p'},   \
 	{"tid", required_argument, NULL, 't'},                                     \
 	{"command", required_argument, NULL, 'c'},                                 \
 	{"folded", no_argument, NULL, 'f'}, {"top", required_argument, NULL, 'T'}, \
 	{"verbose", no_argument, NULL, 'v'},                                       \
+	{"interval", required_argument, NULL, 'i'},                                \
 	{"json", required_argument, NULL, CLI_OPT_JSON},                           \
 	{"stack-storage-size", required_argument, NULL, CLI_OPT_STACK_STORAGE_SIZE}, \
 	{"ebpf", no_argument, NULL, CLI_OPT_EBPF},                                 \

@@ -59,8 +59,11 @@ FILE *report_output__begin_json(struct json_writer *writer, const char *path, co
 }
 
 int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
-			    const struct stack_report *report)
+			    const struct stack_report *report,
+			    const struct interval_sampler *sampler)
 {
+	if (sampler)
+		interval_sampler__write_json(sampler, writer);
 	stack_report__write_json(report, writer);
 	json_writer__end_object(writer);
 	if (fclose(out)) {

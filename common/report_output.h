@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "frame_origins.h"
+#include "interval_sampler.h"
 #include "json_writer.h"
 #include "stack_report.h"
 #include "target.h"
@@ -47,8 +48,12 @@ int report_output__write_svg(const char *path, const char *title, const struct t
 			     const struct stack_report *report, const char *unit,
 			     const struct frame_origins *origins);
 
-/* Writes the stacks, closes the object and the file. Returns 0, or prints and returns -errno. */
+/*
+ * Writes the intervals of -i (when `sampler` is not NULL) and the stacks,
+ * closes the object and the file. Returns 0, or prints and returns -errno.
+ */
 int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
-			    const struct stack_report *report);
+			    const struct stack_report *report,
+			    const struct interval_sampler *sampler);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "growable_array.h"
+#include "stack_trends.h"
 
 struct stack_report {
 	const char *unit;
@@ -194,6 +195,28 @@ size_t stack_report__length(const struct stack_report *report)
 	return report->length;
 }
 
+long stack_report__index_of(const struct stack_report *report, const char *const frames[],
+			    size_t depth)
+{
+	size_t mask = report->slot_count - 1, slot;
+
+	if (!report->slot_count)
+		return -1;
+	for (slot = hash_frames(frames, depth) & mask; report->slots[slot];
+	     slot = (slot + 1) & mask) {
+		if (same_frames(&report->entries[report->slots[slot] - 1], frames, depth))
+			return (long)report->slots[slot] - 1;
+	}
+	return -1;
+}
+
+void stack_report__set_trend(struct stack_report *report, size_t index,
+			     const struct stack_trend *trend)
+{
+	if (index < report->length)
+		report->entries[index].trend = trend;
+}
+
 const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index)
 {
 	return index < report->length ? &report->entries[index] : NULL;
@@ -239,12 +262,33 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 		if (report->count_name)
 			fprintf(out, " in %llu %s", (unsigned long long)entry->count,
 				report->count_name);
-		fputs(" from stack\n", out);
+		fputs(" from stack", out);
+		if (entry->trend)
+			fprintf(out, " (%s)", trend_class__name(entry->trend->class));
+		fputc('\n', out);
 		for (f = entry->depth; f-- > 0;) {
 			fputs("\t\t", out);
 			write_frame(out, entry->frames[f], 0);
 			fputc('\n', out);
 		}
+	}
+}
+
+void stack_report__write_brief(const struct stack_report *report, FILE *out, size_t top,
+			       size_t frames)
+{
+	size_t shown = top < report->length ? top : report->length;
+	size_t i, f;
+
+	for (i = 0; i < shown; i++) {
+		const struct stack_entry *entry = &report->entries[i];
+
+		fprintf(out, "    %llu %s ", (unsigned long long)entry->value, report->unit);
+		for (f = entry->depth; f-- > 0 && entry->depth - f <= frames;) {
+			fputs(f + 1 == entry->depth ? " " : " <- ", out);
+			write_frame(out, entry->frames[f], 0);
+		}
+		fputc('\n', out);
 	}
 }
 
@@ -264,6 +308,17 @@ void stack_report__write_folded(const struct stack_report *report, FILE *out, co
 	}
 }
 
+static void write_trend_json(struct json_writer *writer, const struct stack_trend *trend)
+{
+	size_t i;
+
+	json_writer__string(writer, "class", trend_class__name(trend->class));
+	json_writer__begin_array(writer, "series");
+	for (i = 0; i < trend->length; i++)
+		json_writer__u64(writer, NULL, trend->series[i]);
+	json_writer__end_array(writer);
+}
+
 void stack_report__write_json(const struct stack_report *report, struct json_writer *writer)
 {
 	size_t i, f;
@@ -280,6 +335,8 @@ void stack_report__write_json(const struct stack_report *report, struct json_wri
 		json_writer__u64(writer, report->unit, entry->value);
 		if (report->count_name)
 			json_writer__u64(writer, report->count_name, entry->count);
+		if (entry->trend)
+			write_trend_json(writer, entry->trend);
 		json_writer__end_object(writer);
 	}
 	json_writer__end_array(writer);

@@ -11,11 +11,14 @@
 
 #include "json_writer.h"
 
+struct stack_trend;
+
 struct stack_entry {
 	char **frames;		/* root first */
 	size_t depth;
 	uint64_t value;		/* in the report's unit */
 	uint64_t count;		/* events behind the value (allocations, faults) */
+	const struct stack_trend *trend;	/* -i: its series and class, else NULL */
 };
 
 struct stack_report;
@@ -38,17 +41,32 @@ int stack_report__add(struct stack_report *report, const char *const frames[], s
 void stack_report__sort(struct stack_report *report);
 
 size_t stack_report__length(const struct stack_report *report);
+/* The index of the stack `frames` (root first), or -1 if the report has none. */
+long stack_report__index_of(const struct stack_report *report, const char *const frames[],
+			    size_t depth);
+/* Attaches a trend, which must outlive the report's writers, to the stack at `index`. */
+void stack_report__set_trend(struct stack_report *report, size_t index,
+			     const struct stack_trend *trend);
 const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index);
 uint64_t stack_report__total_value(const struct stack_report *report);
 uint64_t stack_report__total_count(const struct stack_report *report);
 
-/* The `top` largest stacks, leaf first, as BCC's tools print them; 0 means all. */
+/*
+ * The `top` largest stacks, leaf first, as BCC's tools print them, with their
+ * trend's class when they have one; 0 means all.
+ */
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);
 
+/*
+ * The `top` largest stacks on a line each, "value unit  leaf <- caller <- ..."
+ * with at most `frames` frames: the interval lines of -i.
+ */
+void stack_report__write_brief(const struct stack_report *report, FILE *out, size_t top,
+			       size_t frames);
 /* One line per stack, "comm;root;...;leaf value": flamegraph.pl's input. */
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
 
-/* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N}, ...] */
+/* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N[,"class":…,"series":[…]]}, ...] */
 void stack_report__write_json(const struct stack_report *report, struct json_writer *writer);
 
 #endif

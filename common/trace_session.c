@@ -56,7 +56,7 @@ bool trace_session__interrupted_at_start(int *exit_code)
 	return true;
 }
 
-static uint64_t now_ns(void)
+uint64_t trace_session__now_ns(void)
 {
 	struct timespec now;
 
@@ -67,13 +67,25 @@ static uint64_t now_ns(void)
 void trace_session__start(struct trace_session *session, const struct target *target)
 {
 	memset(session, 0, sizeof(*session));
-	session->start_ns = now_ns();
+	session->start_ns = trace_session__now_ns();
 	session->rss_start_kb = target__rss_kb(target);
 	session->rss_end_kb = session->rss_start_kb;
 }
 
 /* How often the target's RSS is read: its last value before an exit is the end figure. */
 #define RSS_SAMPLE_MS 100
+
+static int run_hooks(const struct trace_hook *hook)
+{
+	int err;
+
+	for (; hook; hook = hook->next) {
+		err = hook->on_wake(hook->context);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
 
 void trace_session__wait(struct trace_session *session, struct target *target,
 			 uint64_t duration_s, const struct trace_hook *hook)
@@ -92,7 +104,7 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 			session->end = TRACE_END_SIGNAL;
 			break;
 		}
-		if (hook && hook->on_wake(hook->context) < 0) {
+		if (run_hooks(hook) < 0) {
 			session->end = TRACE_END_FAILURE;
 			break;
 		}
@@ -102,7 +114,7 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 		}
 		timeout_ms = RSS_SAMPLE_MS;
 		if (duration_s) {
-			uint64_t now = now_ns();
+			uint64_t now = trace_session__now_ns();
 
 			if (now >= deadline_ns)
 				break;
@@ -112,7 +124,7 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 		if (poll(&exit_event, 1, timeout_ms) < 0 && errno != EINTR)
 			break;
 	}
-	session->duration_s = (now_ns() - session->start_ns) / 1e9;
+	session->duration_s = (trace_session__now_ns() - session->start_ns) / 1e9;
 }
 
 const char *trace_session__end_reason(const struct trace_session *session)

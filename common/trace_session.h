@@ -34,6 +34,9 @@ bool trace_session__interrupted(void);
  */
 bool trace_session__interrupted_at_start(int *exit_code);
 
+/* CLOCK_MONOTONIC in ns: the clock of the session and of bpf_ktime_get_ns(). */
+uint64_t trace_session__now_ns(void);
+
 /* Marks the start of tracing: the clock and the target's RSS. */
 void trace_session__start(struct trace_session *session, const struct target *target);
 
@@ -44,11 +47,13 @@ void trace_session__start(struct trace_session *session, const struct target *ta
 struct trace_hook {
 	int (*on_wake)(void *context);
 	void *context;
+	const struct trace_hook *next;	/* called after this one, or NULL */
 };
 
 /*
  * Waits until `duration_s` seconds have passed (0: no limit), a signal arrives
- * or the target exits, following the target's RSS meanwhile. `hook` may be NULL.
+ * or the target exits, following the target's RSS meanwhile. `hook` (a chain)
+ * may be NULL.
  */
 void trace_session__wait(struct trace_session *session, struct target *target,
 			 uint64_t duration_s, const struct trace_hook *hook);

@@ -61,7 +61,11 @@ class BadInput(ToolTestCase):
                             (["-p", "1", "-T", "x"], "invalid --top"),
                             (["-p", "1", "--stack-storage-size", "0"], "--stack-storage-size"),
                             (["-p", "1", "--live-blocks", "1e6"], "--live-blocks"),
-                            (["-t", "12x"], "invalid TID")]:
+                            (["-t", "12x"], "invalid TID"),
+                            (["-p", "1", "-i", "0"], "invalid --interval"),
+                            (["-p", "1", "--min-age", "soon"], "invalid --min-age"),
+                            (["-p", "1", "-a", "-i", "5"], "drop -a"),
+                            (["-p", "1", "-a", "--min-age", "5"], "drop -a")]:
             with self.subTest(args=args):
                 self.assertOneLineError(run_command_plain(args), USAGE, words)
 

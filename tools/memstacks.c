@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "image_watch.h"
+#include "interval_sampler.h"
 #include "json_writer.h"
 #include "memstacks.h"
 #include "memstacks_report.h"
@@ -39,6 +40,7 @@ struct settings {
 	const char *object;		/* -O: only this object's allocator */
 	bool probe_at_entry;		/* --probe-at-entry: no probe placement */
 	uint64_t live_blocks;		/* --live-blocks */
+	uint64_t min_age_ms;		/* --min-age: younger blocks are left out of the report */
 };
 
 #define DEFAULT_LIVE_BLOCKS 1000000
@@ -49,12 +51,14 @@ struct settings {
 enum memstacks_option {
 	OPT_LIVE_BLOCKS = CLI_OPT_FIRST_TOOL_OPTION,
 	OPT_PROBE_AT_ENTRY,
+	OPT_MIN_AGE,
 };
 
 static const char help_text[] =
-	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-f] [-T N] [-O OBJ]\n"
-	"                 [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
-	"                 [--live-blocks N] [--probe-at-entry] [-v] [duration]\n"
+	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
+	"                 [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
+	"                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry] [-v]\n"
+	"                 [duration]\n"
 	"\n"
 	"Show the call stacks that allocate heap memory in a running process: glibc,\n"
 	"jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n"
@@ -69,11 +73,16 @@ static const char help_text[] =
 	"  -c, --command CMD     run CMD (one quoted argument) and trace it from its first allocation\n"
 	"  -a, --all             count every allocation's requested bytes, frees ignored\n"
 	"                        (default: bytes allocated while tracing and not freed by its end)\n"
+	"  -i, --interval SECONDS\n"
+	"                        print the unfreed bytes every SECONDS, and class each stack by\n"
+	"                        its series: leak suspect, plateau or transient\n"
 	"  -f, --folded          print folded stacks (comm;root;...;leaf BYTES) for flame graphs\n"
 	"  -T, --top N           show the N largest stacks in the text report (default 10, 0 for all)\n"
 	"  -O, --object OBJ      probe only the allocator in OBJ (a path, a file name, or c for libc)\n"
 	"      --json FILE       also write the report as JSON to FILE\n"
 	"      --svg FILE        also write an interactive flame graph to FILE\n"
+	"      --min-age MS      report only blocks at least MS milliseconds old at the end\n"
+	"                        (leaves out requests in flight)\n"
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --live-blocks N   unfreed blocks tracked at once (default 1000000)\n"
@@ -86,6 +95,10 @@ static const char help_text[] =
 	"  memstacks -p 181               # unfreed allocations of PID 181, until Ctrl-C\n"
 	"  memstacks -p 181 30            # ... for 30 seconds\n"
 	"  memstacks -a -p 181 10         # every allocation for 10 seconds, frees ignored\n"
+	"  memstacks -p 181 -i 10 300     # unfreed bytes every 10 s for 5 minutes, and\n"
+	"                                 # which stacks keep growing (leak suspects)\n"
+	"  memstacks -p 181 --min-age 5000 60\n"
+	"                                 # only what is still live after 5 s\n"
 	"  memstacks -p 181 -f 30 > out.folded\n"
 	"                                 # folded stacks, for flamegraph.pl --countname=bytes\n"
 	"  memstacks -p 181 -t 185        # only thread 185 of PID 181\n"
@@ -116,6 +129,8 @@ static enum cli_result parse_option(int option, const char *value, void *tool_se
 	case OPT_PROBE_AT_ENTRY:
 		settings->probe_at_entry = true;
 		return CLI_CONTINUE;
+	case OPT_MIN_AGE:
+		return cli_parse_number("--min-age", value, 1, 86400000, &settings->min_age_ms);
 	default:
 		return CLI_NOT_MINE;
 	}
@@ -130,13 +145,22 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"object", required_argument, NULL, 'O'},
 		{"live-blocks", required_argument, NULL, OPT_LIVE_BLOCKS},
 		{"probe-at-entry", no_argument, NULL, OPT_PROBE_AT_ENTRY},
+		{"min-age", required_argument, NULL, OPT_MIN_AGE},
 		{0},
 	};
 
+	enum cli_result result;
+
 	*settings = (struct settings){.live_blocks = DEFAULT_LIVE_BLOCKS};
 	cli_settings__init(&settings->common);
-	return cli_parse(argc, argv, "aO:", options, parse_option, settings, &settings->common,
-			 help_text);
+	result = cli_parse(argc, argv, "aO:", options, parse_option, settings, &settings->common,
+			   help_text);
+	/* -a keeps no blocks: nothing to sample or to age. */
+	if (result == CLI_CONTINUE && settings->all && settings->common.interval_s)
+		return cli_usage_error("-i follows unfreed bytes: drop -a");
+	if (result == CLI_CONTINUE && settings->all && settings->min_age_ms)
+		return cli_usage_error("--min-age ages unfreed blocks: drop -a");
+	return result;
 }
 
 static int build_defines(const void *tool_settings, pid_t pid, struct bpf_defines *defines)
@@ -187,7 +211,8 @@ static void print_summary(const struct settings *settings, const struct target *
 
 static int write_json(const char *path, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
-		      const struct stack_report *report, const struct memstacks_losses *losses)
+		      const struct stack_report *report, const struct memstacks_losses *losses,
+		      const struct interval_sampler *sampler)
 {
 	struct json_writer writer;
 	FILE *out = report_output__begin_json(&writer, path, "memstacks",
@@ -204,13 +229,36 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__u64(&writer, "threads", losses->counts[LOSS_CALLS]);
 	json_writer__u64(&writer, "stack_totals", losses->counts[LOSS_STACK_TOTALS]);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, out, path, report);
+	if (settings->min_age_ms)
+		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
+	return report_output__end_json(&writer, out, path, report, sampler);
+}
+
+/* -i: the unfreed bytes per stack now, all of them, however young. */
+static int collect_live_bytes(struct stack_report *report, void *context)
+{
+	struct image_watch *watch = context;
+
+	return memstacks_report__collect(report, watch->program, watch->symbolizer, &watch->sites,
+					 false, UINT64_MAX);
+}
+
+/* --min-age: blocks born after this bpf_ktime_get_ns() time are too young to report. */
+static uint64_t born_before_ns(const struct settings *settings)
+{
+	if (!settings->min_age_ms)
+		return UINT64_MAX;
+	return trace_session__now_ns() - settings->min_age_ms * 1000000ULL;
 }
 
 int main(int argc, char **argv)
 {
 	struct image_watch watch = {0};
-	struct trace_hook follow_images = {image_watch__on_wake, &watch};
+	const struct interval_figures live_bytes = {collect_live_bytes, &watch, "bytes",
+						    "allocations", "unfreed"};
+	struct interval_sampler sampler = {0};
+	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
+	struct trace_hook follow_images = {image_watch__on_wake, &watch, NULL};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
@@ -257,6 +305,11 @@ int main(int argc, char **argv)
 	if (err || trace_session__interrupted_at_start(&exit_code))
 		goto cleanup;
 	trace_session__start(&session, &target);
+	if (common->interval_s) {
+		if (interval_sampler__start(&sampler, common, &live_bytes, &target, &session))
+			goto cleanup;
+		follow_images.next = &sample_intervals;
+	}
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
 		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
@@ -265,7 +318,10 @@ int main(int argc, char **argv)
 	trace_session__wait(&session, &target, common->duration_s, &follow_images);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
-	err = memstacks_report__collect(report, program, symbolizer, &watch.sites, settings.all);
+	err = memstacks_report__collect(report, program, symbolizer, &watch.sites, settings.all,
+					born_before_ns(&settings));
+	if (!err && common->interval_s)
+		err = interval_sampler__annotate(&sampler, report);
 	if (err) {
 		print_error("cannot read the traced allocations: %s", strerror(-err));
 		goto cleanup;
@@ -274,8 +330,14 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all ? "by bytes allocated" : "with unfreed allocations");
 	print_summary(&settings, &target, &session, report, &losses);
+	if (common->interval_s)
+		interval_sampler__print_classes(&sampler, report);
+	if (settings.min_age_ms)
+		fprintf(stderr, "%s: blocks younger than %llu ms left out of the report\n",
+			program_name, (unsigned long long)settings.min_age_ms);
 	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &losses))
+	    write_json(common->json_path, &settings, &target, &session, report, &losses,
+		       common->interval_s ? &sampler : NULL))
 		goto cleanup;
 	if (common->svg_path &&
 	    report_output__write_svg(common->svg_path,
@@ -290,6 +352,7 @@ cleanup:
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
 	image_watch__free(&watch);
+	interval_sampler__free(&sampler);
 	if (target.pid)
 		target__close(&target);
 	return exit_code;

@@ -80,7 +80,7 @@ static void keyed_totals__merge(struct keyed_totals *totals)
 	totals->count = write;
 }
 
-static int read_live_blocks(struct keyed_totals *totals, int fd)
+static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns)
 {
 	uint64_t address, next;
 	struct live_block block;
@@ -92,6 +92,8 @@ static int read_live_blocks(struct keyed_totals *totals, int fd)
 		previous = &address;
 		if (bpf_lookup_elem(fd, &address, &block))
 			continue;	/* freed while we read */
+		if (block.allocated_ns >= born_before_ns)
+			continue;	/* too young for --min-age: maybe still in flight */
 		err = keyed_totals__append(totals, &block.stack, block.bytes, 1);
 		if (err)
 			return err;
@@ -148,7 +150,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 
 int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
 			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
-			      bool all_mode)
+			      bool all_mode, uint64_t born_before_ns)
 {
 	static struct frame_names names;
 	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
@@ -160,7 +162,8 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 		err = read_stack_totals(&totals, bpf_program__map_fd(program, "stack_totals"),
 					sites);
 	else
-		err = read_live_blocks(&totals, bpf_program__map_fd(program, "live_blocks"));
+		err = read_live_blocks(&totals, bpf_program__map_fd(program, "live_blocks"),
+				       born_before_ns);
 	if (err)
 		goto out;
 	keyed_totals__merge(&totals);

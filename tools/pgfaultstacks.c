@@ -14,6 +14,7 @@
 #include "bpf_program.h"
 #include "cli.h"
 #include "errors.h"
+#include "interval_sampler.h"
 #include "json_writer.h"
 #include "page_residency.h"
 #include "pgfaultstacks.h"
@@ -43,9 +44,9 @@ enum pgfaultstacks_option {
 };
 
 static const char help_text[] =
-	"Usage: pgfaultstacks [-h] [-p PID | -c COMMAND] [-t TID] [-f] [-T N] [--all-faults]\n"
-	"                     [--json FILE] [--svg FILE] [--stack-storage-size N]\n"
-	"                     [--max-pages N] [-v] [duration]\n"
+	"Usage: pgfaultstacks [-h] [-p PID | -c COMMAND] [-t TID] [-i SECONDS] [-f] [-T N]\n"
+	"                     [--all-faults] [--json FILE] [--svg FILE]\n"
+	"                     [--stack-storage-size N] [--max-pages N] [-v] [duration]\n"
 	"\n"
 	"Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 	"faulted in while tracing and still resident at its end.\n"
@@ -58,6 +59,9 @@ static const char help_text[] =
 	"  -p, --pid PID         trace this process\n"
 	"  -t, --tid TID         trace only the faults of this thread (of -p PID, or of its own process)\n"
 	"  -c, --command CMD     run CMD (one quoted argument) and trace it from its first fault\n"
+	"  -i, --interval SECONDS\n"
+	"                        print the resident pages every SECONDS, and class each stack\n"
+	"                        by its series: leak suspect, plateau or transient\n"
 	"  -f, --folded          print folded stacks (comm;root;...;leaf PAGES) for flame graphs\n"
 	"  -T, --top N           show the N largest stacks in the text report (default 10, 0 for all)\n"
 	"      --all-faults      count every page fault per stack, nothing filtered (what perf\n"
@@ -73,6 +77,8 @@ static const char help_text[] =
 	"examples:\n"
 	"  pgfaultstacks -p 181           # resident pages faulted in by PID 181, until Ctrl-C\n"
 	"  pgfaultstacks -p 181 30        # ... for 30 seconds\n"
+	"  pgfaultstacks -p 181 -i 10 300 # resident pages every 10 s for 5 minutes, and\n"
+	"                                 # which stacks keep growing\n"
 	"  pgfaultstacks -p 181 -f 30 > out.folded\n"
 	"                                 # folded stacks, for flamegraph.pl --countname=pages\n"
 	"  pgfaultstacks --all-faults -p 181 10\n"
@@ -109,10 +115,16 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{0},
 	};
 
+	enum cli_result result;
+
 	*settings = (struct settings){.max_pages = DEFAULT_MAX_PAGES};
 	cli_settings__init(&settings->common);
-	return cli_parse(argc, argv, "", options, parse_option, settings, &settings->common,
-			 help_text);
+	result = cli_parse(argc, argv, "", options, parse_option, settings, &settings->common,
+			   help_text);
+	/* Faults only add up: there is no series of what is held to class. */
+	if (result == CLI_CONTINUE && settings->all_faults && settings->common.interval_s)
+		return cli_usage_error("-i follows resident pages: drop --all-faults");
+	return result;
 }
 
 static int build_defines(const void *tool_settings, pid_t pid, struct bpf_defines *defines)
@@ -218,7 +230,8 @@ static void print_summary(const struct settings *settings, const struct target *
 
 static int write_json(const char *path, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
-		      const struct stack_report *report, const struct pgfault_totals *totals)
+		      const struct stack_report *report, const struct pgfault_totals *totals,
+		      const struct interval_sampler *sampler)
 {
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
@@ -242,7 +255,7 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, out, path, report);
+	return report_output__end_json(&writer, out, path, report, sampler);
 }
 
 /* The report from the maps: resident pages per stack, or every fault with --all-faults. */
@@ -271,12 +284,35 @@ static int collect(const struct settings *settings, struct target *target,
 	return err;
 }
 
+/* What -i needs to take the resident pages per stack at an interval. */
+struct page_sources {
+	const struct settings *settings;
+	struct target *target;
+	struct bpf_program *program;
+	struct symbolizer *symbolizer;
+	const struct page_baseline *baseline;
+};
+
+static int collect_resident_pages(struct stack_report *report, void *context)
+{
+	const struct page_sources *sources = context;
+	struct pgfault_totals totals;
+
+	return collect(sources->settings, sources->target, sources->program,
+		       sources->symbolizer, sources->baseline, report, &totals);
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_program *program = NULL;
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
 	struct page_baseline *baseline = NULL;
+	struct page_sources sources;
+	const struct interval_figures resident_pages = {collect_resident_pages, &sources, "pages",
+							"faults", "resident"};
+	struct interval_sampler sampler = {0};
+	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
 	struct pgfault_totals totals;
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
@@ -317,14 +353,21 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	trace_session__start(&session, &target);
+	sources = (struct page_sources){&settings, &target, program, symbolizer, baseline};
+	if (common->interval_s &&
+	    interval_sampler__start(&sampler, common, &resident_pages, &target, &session))
+		goto cleanup;
 	fprintf(stderr, "Tracing %s of PID %d (%s)%s... Hit Ctrl-C to end.\n",
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
 		(int)target.pid, target.comm, common->tid ? ", one thread" : "");
 
-	trace_session__wait(&session, &target, common->duration_s, NULL);
+	trace_session__wait(&session, &target, common->duration_s,
+			    common->interval_s ? &sample_intervals : NULL);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
 	err = collect(&settings, &target, program, symbolizer, baseline, report, &totals);
+	if (!err && common->interval_s)
+		err = interval_sampler__annotate(&sampler, report);
 	if (err) {
 		print_error("cannot read the traced faults: %s", strerror(-err));
 		goto cleanup;
@@ -332,8 +375,11 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all_faults ? "by page faults" : "by resident pages faulted in");
 	print_summary(&settings, &target, &session, report, &totals);
+	if (common->interval_s)
+		interval_sampler__print_classes(&sampler, report);
 	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &totals))
+	    write_json(common->json_path, &settings, &target, &session, report, &totals,
+		       common->interval_s ? &sampler : NULL))
 		goto cleanup;
 	if (common->svg_path &&
 	    report_output__write_svg(common->svg_path,
@@ -344,6 +390,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	exit_code = 0;
 cleanup:
+	interval_sampler__free(&sampler);
 	page_baseline__free(baseline);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
