@@ -40,11 +40,14 @@ def map_memory_bytes(pid):
 
 
 def status_kb(pid, field="VmRSS"):
-    """A memory figure of /proc/PID/status, in kB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+    """A memory figure of /proc/PID/status, in kB (0 once the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
@@ -71,7 +74,14 @@ def trace_load(build, load, count, tool_args):
         traced_s = time.monotonic() - started
         tracing_peak_kb = status_kb(tool.pid, "VmHWM")
         tool.send_signal(signal.SIGINT)
-        _, status, usage = os.wait4(tool.pid, 0)
+        # Not ru_maxrss: a child's counts the parent's pages it shared before exec.
+        with_report_kb = tracing_peak_kb
+        while True:
+            pid, status = os.waitpid(tool.pid, os.WNOHANG)
+            if pid:
+                break
+            with_report_kb = max(with_report_kb, status_kb(tool.pid, "VmHWM"))
+            time.sleep(0.02)    # sampling the tool's memory while it writes its report
         tool.returncode = os.waitstatus_to_exitcode(status)
         target.send_signal(signal.SIGUSR1)
         target.wait()
@@ -79,7 +89,7 @@ def trace_load(build, load, count, tool_args):
             report = json.load(f)
     return {"load": f"{load} {count}", "args": " ".join(tool_args) or "defaults",
             "kept_bytes": int(kept_bytes), "kept_blocks": int(kept_blocks), "report": report,
-            "traced_s": traced_s, "peak_rss_kb": usage.ru_maxrss, "tracing_peak_kb": tracing_peak_kb, "rss_samples": rss_samples,
+            "traced_s": traced_s, "peak_rss_kb": with_report_kb, "tracing_peak_kb": tracing_peak_kb, "rss_samples": rss_samples,
             "maps_bytes": maps_bytes, "exit": tool.returncode}
 
 

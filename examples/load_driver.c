@@ -1,15 +1,17 @@
 /*
  * Load for the demo forwarder: REQUESTS requests over one loopback connection,
  * across PATHS distinct paths (more than the forwarder's cache holds), one in
- * TRACE_EVERY marked ?trace.
+ * TRACE_EVERY marked ?trace; at most RATE requests a second when given (a
+ * steady load for memstacks -i), else as fast as the forwarder answers.
  *
- *   load_driver PORT [REQUESTS]
+ *   load_driver PORT [REQUESTS [RATE]]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PATHS 2000
@@ -19,12 +21,14 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in address = {.sin_family = AF_INET};
 	long requests = argc > 2 ? atol(argv[2]) : 20000;
+	long rate = argc > 3 ? atol(argv[3]) : 0;
+	struct timespec start, due;
 	char line[128], reply[4096];
 	FILE *replies;
 	int connection;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: load_driver PORT [REQUESTS]\n");
+		fprintf(stderr, "usage: load_driver PORT [REQUESTS [RATE]]\n");
 		return 2;
 	}
 	address.sin_port = htons(atoi(argv[1]));
@@ -35,6 +39,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	replies = fdopen(dup(connection), "r");
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (long i = 0; i < requests; i++) {
 		int length = snprintf(line, sizeof(line), "GET /api/item/%ld%s\n", (i * 7919) % PATHS,
 				      i % TRACE_EVERY == 0 ? "?trace" : "");
@@ -43,6 +48,14 @@ int main(int argc, char **argv)
 		if (write(connection, line, length) != length || !fgets(reply, sizeof(reply), replies)) {
 			fprintf(stderr, "load_driver: connection lost after %ld requests\n", i);
 			return 1;
+		}
+		if (rate > 0) {
+			/* Request i+1 is due (i+1)/rate seconds after the start. */
+			long long due_ns = start.tv_nsec + (i + 1) * 1000000000LL / rate;
+
+			due.tv_sec = start.tv_sec + due_ns / 1000000000LL;
+			due.tv_nsec = due_ns % 1000000000LL;
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
 		}
 	}
 	printf("load_driver: %ld requests answered\n", requests);

@@ -20,7 +20,8 @@ until grep -q listening "$out/forwarder.log"; do
   sleep 0.1
 done
 
-# trace TOOL NAME ARGS...: runs TOOL on the forwarder while the driver sends load.
+# trace TOOL NAME ARGS...: runs TOOL on the forwarder while the driver sends
+# load: 20000 requests at full speed, or $driver_load ("REQUESTS RATE").
 trace() {
   local tool=$1 name=$2
   shift 2
@@ -31,7 +32,8 @@ trace() {
     kill -0 $tracer 2>/dev/null || { cat "$out/$name.log" >&2; exit 1; }
     sleep 0.1
   done
-  "$build/examples/load_driver" "$port" 20000 > /dev/null
+  # shellcheck disable=SC2086 # the load is two words on purpose
+  "$build/examples/load_driver" "$port" ${driver_load:-20000} > /dev/null
   kill -INT $tracer
   wait $tracer
   cat "$out/$name.log" >&2
@@ -46,6 +48,9 @@ mv "$out/memstacks_unfreed_folded.txt" "$out/memstacks_unfreed.folded"
 echo "== memstacks -a: every allocation, frees ignored"
 trace memstacks memstacks_all -a -f --svg "$out/memstacks_all.svg"
 mv "$out/memstacks_all.txt" "$out/memstacks_all.folded"
+echo "== memstacks -i: unfreed bytes every second under a steady load, and the leak suspects"
+driver_load="16000 2000" trace memstacks memstacks_intervals -i 1 -T 3
+cat "$out/memstacks_intervals.txt"
 echo "== pgfaultstacks: resident pages the forwarder faulted in under load"
 trace pgfaultstacks pgfaultstacks -T 3 --svg "$out/pgfaultstacks.svg"
 cat "$out/pgfaultstacks.txt"
