@@ -42,10 +42,16 @@ const struct stack_entry *stack_report__entry(const struct stack_report *report,
 uint64_t stack_report__total_value(const struct stack_report *report);
 uint64_t stack_report__total_count(const struct stack_report *report);
 
-/* The `top` largest stacks, leaf first, as BCC's tools print them; 0 means all. */
+/*
+ * The `top` largest stacks, leaf first, as BCC's tools print them; 0 means
+ * all. Names are escaped as untrusted_text says.
+ */
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);
 
-/* One line per stack, "comm;root;...;leaf value": flamegraph.pl's input. */
+/*
+ * One line per stack, "comm;root;...;leaf value": flamegraph.pl's input.
+ * Names are escaped as untrusted_text says, and a ';' in one as \x3b.
+ */
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
 
 /* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N}, ...] */

@@ -164,8 +164,8 @@ static void print_summary(const struct settings *settings, const struct target *
 		program_name, (unsigned long long)stack_report__total_value(report),
 		settings->all ? "allocated" : "unfreed",
 		(unsigned long long)stack_report__total_count(report),
-		stack_report__length(report), (int)target->pid, target->comm, session->duration_s,
-		trace_session__end_reason(session));
+		stack_report__length(report), (int)target->pid, target->printable_comm,
+		session->duration_s, trace_session__end_reason(session));
 	/* -a counts requests, not memory kept: nothing of it is set against RSS. */
 	report_output__print_rss(session, settings->all ? -1
 							: (int64_t)(stack_report__total_value(report) / 1024));
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	trace_session__start(&session, &target);
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
-		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
+		settings.all ? "all" : "unfreed", (int)target.pid, target.printable_comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
 	target__continue(&target);
 

@@ -167,7 +167,7 @@ static void print_summary(const struct settings *settings, const struct target *
 	if (settings->all_faults) {
 		fprintf(stderr, "%s: %llu page faults from %zu stacks of PID %d (%s) over %.2f s (%s)\n",
 			program_name, (unsigned long long)stack_report__total_value(report),
-			stack_report__length(report), (int)target->pid, target->comm,
+			stack_report__length(report), (int)target->pid, target->printable_comm,
 			session->duration_s, trace_session__end_reason(session));
 	} else {
 		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of PID %d (%s) over %.2f s (%s); %llu faults in all\n",
@@ -175,7 +175,7 @@ static void print_summary(const struct settings *settings, const struct target *
 			(unsigned long long)totals->pages_by_class[PAGE_ANON],
 			(unsigned long long)totals->pages_by_class[PAGE_FILE],
 			(unsigned long long)totals->pages_by_class[PAGE_SHMEM],
-			stack_report__length(report), (int)target->pid, target->comm,
+			stack_report__length(report), (int)target->pid, target->printable_comm,
 			session->duration_s, trace_session__end_reason(session),
 			(unsigned long long)counters[COUNT_RAW_FAULTS]);
 		if (!totals->residency_checked)
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	trace_session__start(&session, &target);
 	fprintf(stderr, "Tracing %s of PID %d (%s)%s... Hit Ctrl-C to end.\n",
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
-		(int)target.pid, target.comm, common->tid ? ", one thread" : "");
+		(int)target.pid, target.printable_comm, common->tid ? ", one thread" : "");
 
 	trace_session__wait(&session, &target, common->duration_s, NULL);
 	if (!target.exited)
