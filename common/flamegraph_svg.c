@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "growable_array.h"
 #include "untrusted_text.h"
 
@@ -243,25 +242,16 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 	write_legend(out);
 }
 
-int flamegraph_svg__write(const char *path, const struct stack_report *report,
+int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 			  const struct flamegraph_labels *labels, const struct frame_origins *origins)
 {
 	struct node root = {.name = "all"};
 	struct layout layout;
 	size_t height;
 	int err;
-	FILE *out;
 
 	err = build_tree(&root, report);
 	if (err) {
-		free_tree(&root);
-		return err;
-	}
-	out = fopen(path, "we");
-	if (!out) {
-		err = -errno;
-		print_error("cannot write %s: %s (choose a writable path for --svg)", path,
-			    strerror(errno));
 		free_tree(&root);
 		return err;
 	}
@@ -274,9 +264,5 @@ int flamegraph_svg__write(const char *path, const struct stack_report *report,
 		write_node(&layout, &root, 0, 0);
 	fprintf(out, "<script><![CDATA[\n%s]]></script>\n</svg>\n", script);
 	free_tree(&root);
-	if (fclose(out)) {
-		print_error("cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
 	return 0;
 }

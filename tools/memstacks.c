@@ -183,17 +183,15 @@ static void print_summary(const struct settings *settings, const struct target *
 			      (unsigned long long)losses->counts[LOSS_STACK_TOTALS]);
 }
 
-static int write_json(const char *path, const struct settings *settings,
+static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct memstacks_losses *losses)
 {
 	struct json_writer writer;
-	FILE *out = report_output__begin_json(&writer, path, "memstacks",
-					      settings->all ? "all" : "unfreed", target, session,
-					      losses->total);
 
-	if (!out)
-		return -EIO;
+	report_output__begin_json(&writer, file, "memstacks",
+				  settings->all ? "all" : "unfreed", target, session,
+				  losses->total);
 	json_writer__u64(&writer, "total_bytes", stack_report__total_value(report));
 	json_writer__u64(&writer, "total_allocations", stack_report__total_count(report));
 	json_writer__begin_object(&writer, "lost");
@@ -202,7 +200,7 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__u64(&writer, "threads", losses->counts[LOSS_CALLS]);
 	json_writer__u64(&writer, "stack_totals", losses->counts[LOSS_STACK_TOTALS]);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, out, path, report);
+	return report_output__end_json(&writer, file, report);
 }
 
 int main(int argc, char **argv)
@@ -214,6 +212,7 @@ int main(int argc, char **argv)
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
 	struct memstacks_losses losses;
+	struct report_files files = {0};
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
 	const struct cli_settings *common;
@@ -228,7 +227,7 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, memstacks_bpf_text, &target,
-			     &exit_code);
+			     &files, &exit_code);
 	if (!program)
 		goto cleanup;
 	exit_code = 1;
@@ -272,17 +271,17 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all ? "by bytes allocated" : "with unfreed allocations");
 	print_summary(&settings, &target, &session, report, &losses);
-	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &losses))
+	if (files.json && write_json(files.json, &settings, &target, &session, report, &losses))
 		goto cleanup;
-	if (common->svg_path &&
-	    report_output__write_svg(common->svg_path,
+	if (files.svg &&
+	    report_output__write_svg(files.svg,
 				     settings.all ? "All allocations" : "Unfreed allocations",
 				     &target, &session, report, "bytes",
 				     symbolizer__origins(symbolizer)))
 		goto cleanup;
 	exit_code = 0;
 cleanup:
+	report_files__free(&files);
 	uprobe_set__free(probes);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);

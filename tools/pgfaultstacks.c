@@ -197,7 +197,7 @@ static void print_summary(const struct settings *settings, const struct target *
 			      (unsigned long long)counters[COUNT_LOST_FAULT_STACKS]);
 }
 
-static int write_json(const char *path, const struct settings *settings,
+static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct pgfault_totals *totals)
 {
@@ -205,12 +205,10 @@ static int write_json(const char *path, const struct settings *settings,
 	uint64_t lost = counters[COUNT_LOST_STACKS] + counters[COUNT_LOST_PAGES] +
 			counters[COUNT_LOST_FAULT_STACKS] + totals->released_not_logged;
 	struct json_writer writer;
-	FILE *out = report_output__begin_json(&writer, path, "pgfaultstacks",
-					      settings->all_faults ? "all-faults" : "resident",
-					      target, session, lost);
 
-	if (!out)
-		return -EIO;
+	report_output__begin_json(&writer, file, "pgfaultstacks",
+				  settings->all_faults ? "all-faults" : "resident",
+				  target, session, lost);
 	json_writer__u64(&writer, "pages", settings->all_faults ? 0 : stack_report__total_value(report));
 	json_writer__u64(&writer, "raw_faults", counters[COUNT_RAW_FAULTS]);
 	json_writer__u64(&writer, "anon_pages", totals->pages_by_class[PAGE_ANON]);
@@ -224,7 +222,7 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, out, path, report);
+	return report_output__end_json(&writer, file, report);
 }
 
 /* The report from the maps: resident pages per stack, or every fault with --all-faults. */
@@ -260,6 +258,7 @@ int main(int argc, char **argv)
 	struct stack_report *report = NULL;
 	struct page_baseline *baseline = NULL;
 	struct pgfault_totals totals;
+	struct report_files files = {0};
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
 	const struct cli_settings *common;
@@ -274,7 +273,7 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, pgfaultstacks_bpf_text, &target,
-			     &exit_code);
+			     &files, &exit_code);
 	if (!program)
 		goto cleanup;
 	exit_code = 1;
@@ -313,11 +312,10 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all_faults ? "by page faults" : "by resident pages faulted in");
 	print_summary(&settings, &target, &session, report, &totals);
-	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &totals))
+	if (files.json && write_json(files.json, &settings, &target, &session, report, &totals))
 		goto cleanup;
-	if (common->svg_path &&
-	    report_output__write_svg(common->svg_path,
+	if (files.svg &&
+	    report_output__write_svg(files.svg,
 				     settings.all_faults ? "Page faults" : "Resident pages faulted in",
 				     &target, &session, report,
 				     settings.all_faults ? "faults" : "pages",
@@ -325,6 +323,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	exit_code = 0;
 cleanup:
+	report_files__free(&files);
 	page_baseline__free(baseline);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
