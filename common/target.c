@@ -59,22 +59,27 @@ static void read_comm(struct target *target)
 	set_comm(target, comm);
 }
 
-/* State letter and flags from /proc/PID/stat; the comm before them may hold spaces. */
+/*
+ * State letter and flags from /proc/PID/stat. The comm before them is the
+ * process's choice, raw: it may hold spaces, ')' and newlines, so the file is
+ * read whole and the fields start after its last ')'.
+ */
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
-	char path[64], line[1024];
+	char path[64], line[4096];
 	const char *after_comm;
+	size_t length;
 	FILE *file;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	file = fopen(path, "re");
 	if (!file)
 		return -errno;
-	if (!fgets(line, sizeof(line), file)) {
-		fclose(file);
-		return -EIO;
-	}
+	length = fread(line, 1, sizeof(line) - 1, file);
 	fclose(file);
+	if (!length)
+		return -EIO;
+	line[length] = '\0';
 	after_comm = strrchr(line, ')');
 	if (!after_comm || sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EIO;
