@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "growable_array.h"
+#include "untrusted_text.h"
 
 #define IMAGE_WIDTH 1200
 #define FRAME_HEIGHT 16
@@ -84,46 +84,6 @@ static size_t tree_depth(const struct node *node)
 	return deepest + 1;
 }
 
-/*
- * At most `limit` bytes of `text` as XML character data or attribute value:
- * markup characters escaped, controls dropped, and bytes outside ASCII shown
- * as '?', since a stray byte from a binary would make the file ill-formed.
- */
-static void write_escaped_prefix(FILE *out, const char *text, size_t limit)
-{
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)text; *c && limit; c++, limit--) {
-		switch (*c) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			if (*c >= 0x80)
-				fputc('?', out);
-			else if (*c >= 0x20 && *c != 0x7f)
-				fputc(*c, out);
-		}
-	}
-}
-
-static void write_escaped(FILE *out, const char *text)
-{
-	write_escaped_prefix(out, text, SIZE_MAX);
-}
-
 /* The frame's label as it first shows (the script redoes it on zoom): what fits, at 7 px a character. */
 static void write_label(FILE *out, const char *name, double width_px)
 {
@@ -131,11 +91,11 @@ static void write_label(FILE *out, const char *name, double width_px)
 
 	if (fits < 3)
 		return;
-	if (strlen(name) <= fits) {
-		write_escaped(out, name);
+	if (untrusted_text__shown_length(name) <= fits) {
+		untrusted_text__write_xml(out, name, SIZE_MAX);
 		return;
 	}
-	write_escaped_prefix(out, name, fits - 2);
+	untrusted_text__write_xml(out, name, fits - 2);
 	fputs("..", out);
 }
 
@@ -193,7 +153,7 @@ static void write_node(const struct layout *layout, const struct node *node, siz
 	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\" data-origin=\"%s\"><title>",
 		(unsigned long long)offset, (unsigned long long)node->value, depth,
 		frame_origin_name(origin));
-	write_escaped(layout->out, node->name);
+	untrusted_text__write_xml(layout->out, node->name, SIZE_MAX);
 	fprintf(layout->out, "</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%zu\">",
 		SIDE_MARGIN + offset * layout->px_per_unit,
 		layout->height - (depth + 1) * FRAME_HEIGHT, width, FRAME_HEIGHT - 1, colour,
@@ -264,17 +224,17 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
 		     "viewBox=\"0 0 %d %zu\" data-total=\"%llu\" data-unit=\"",
 		IMAGE_WIDTH, height, IMAGE_WIDTH, height, (unsigned long long)total);
-	write_escaped(out, labels->unit);
+	untrusted_text__write_xml(out, labels->unit, SIZE_MAX);
 	fprintf(out, "\" font-family=\"Verdana, sans-serif\" font-size=\"12\">\n"
 		     "<style>g.f:hover rect{stroke:#000;stroke-width:0.5} g.f{cursor:pointer} "
 		     "text.b{cursor:pointer;fill:#3050f0}</style>\n"
 		     "<rect width=\"100%%\" height=\"100%%\" fill=\"#fdf6ec\"/>\n"
 		     "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"17\">",
 		IMAGE_WIDTH / 2);
-	write_escaped(out, labels->title);
+	untrusted_text__write_xml(out, labels->title, SIZE_MAX);
 	fprintf(out, "</text>\n<text x=\"%d\" y=\"38\" text-anchor=\"middle\" fill=\"#555\">",
 		IMAGE_WIDTH / 2);
-	write_escaped(out, labels->subtitle);
+	untrusted_text__write_xml(out, labels->subtitle, SIZE_MAX);
 	fprintf(out, "</text>\n<text id=\"reset\" class=\"b\" x=\"10\" y=\"20\">Reset zoom</text>\n"
 		     "<text id=\"search\" class=\"b\" x=\"%d\" y=\"20\" text-anchor=\"end\">Search</text>\n"
 		     "<text id=\"matched\" x=\"%d\" y=\"38\" text-anchor=\"end\"></text>\n",
@@ -282,25 +242,16 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 	write_legend(out);
 }
 
-int flamegraph_svg__write(const char *path, const struct stack_report *report,
+int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 			  const struct flamegraph_labels *labels, const struct frame_origins *origins)
 {
 	struct node root = {.name = "all"};
 	struct layout layout;
 	size_t height;
 	int err;
-	FILE *out;
 
 	err = build_tree(&root, report);
 	if (err) {
-		free_tree(&root);
-		return err;
-	}
-	out = fopen(path, "we");
-	if (!out) {
-		err = -errno;
-		print_error("cannot write %s: %s (choose a writable path for --svg)", path,
-			    strerror(errno));
 		free_tree(&root);
 		return err;
 	}
@@ -313,9 +264,5 @@ int flamegraph_svg__write(const char *path, const struct stack_report *report,
 		write_node(&layout, &root, 0, 0);
 	fprintf(out, "<script><![CDATA[\n%s]]></script>\n</svg>\n", script);
 	free_tree(&root);
-	if (fclose(out)) {
-		print_error("cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
 	return 0;
 }

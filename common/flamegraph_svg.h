@@ -2,6 +2,8 @@
 #ifndef FLAMEGRAPH_SVG_H
 #define FLAMEGRAPH_SVG_H
 
+#include <stdio.h>
+
 #include "frame_origins.h"
 #include "stack_report.h"
 
@@ -12,13 +14,13 @@ struct flamegraph_labels {
 };
 
 /*
- * Writes `report` to `path` as an SVG flame graph: frame width by value, a
+ * Writes `report` to `out` as an SVG flame graph: frame width by value, a
  * tooltip with the frame's value and share, click to zoom, search, colours by
  * `origins` (NULL: all as the program's). Needs no network and no other file.
- * Every name is escaped: a symbol can never become markup or script. Returns
- * 0, or prints the reason and returns -errno.
+ * Every name is escaped (untrusted_text): a symbol can never become markup or
+ * script. Returns 0 or -ENOMEM.
  */
-int flamegraph_svg__write(const char *path, const struct stack_report *report,
+int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 			  const struct flamegraph_labels *labels, const struct frame_origins *origins);
 
 #endif

@@ -1,20 +1,6 @@
 #include "json_writer.h"
 
-static void write_escaped(FILE *out, const char *text)
-{
-	const unsigned char *c;
-
-	fputc('"', out);
-	for (c = (const unsigned char *)text; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(out, "\\%c", *c);
-		else if (*c < 0x20 || *c == 0x7f)
-			fprintf(out, "\\u%04x", *c);
-		else
-			fputc(*c, out);
-	}
-	fputc('"', out);
-}
+#include "untrusted_text.h"
 
 /* Comma and key before a value, at the current nesting level. */
 static void begin_value(struct json_writer *writer, const char *key)
@@ -23,7 +9,7 @@ static void begin_value(struct json_writer *writer, const char *key)
 		fputc(',', writer->out);
 	writer->has_items[writer->depth] = 1;
 	if (key) {
-		write_escaped(writer->out, key);
+		untrusted_text__write_json(writer->out, key);
 		fputc(':', writer->out);
 	}
 }
@@ -76,7 +62,7 @@ void json_writer__end_array(struct json_writer *writer)
 void json_writer__string(struct json_writer *writer, const char *key, const char *value)
 {
 	begin_value(writer, key);
-	write_escaped(writer->out, value);
+	untrusted_text__write_json(writer->out, value);
 }
 
 void json_writer__u64(struct json_writer *writer, const char *key, uint64_t value)

@@ -32,19 +32,37 @@ void report_output__print_rss(const struct trace_session *session, int64_t attri
 	fputc('\n', stderr);
 }
 
-FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,
-				const char *mode, const struct target *target,
-				const struct trace_session *session,
-				const struct trace_losses *losses)
+int report_files__create(struct report_files *files, const struct cli_settings *settings)
 {
-	FILE *out = fopen(path, "we");
-
-	if (!out) {
-		print_error("cannot write %s: %s (choose a writable path for --json)", path,
-			    strerror(errno));
-		return NULL;
+	*files = (struct report_files){0};
+	if (settings->json_path) {
+		files->json = output_file__create(settings->json_path, "--json");
+		if (!files->json)
+			return -EIO;
 	}
-	json_writer__init(writer, out);
+	if (settings->svg_path) {
+		files->svg = output_file__create(settings->svg_path, "--svg");
+		if (!files->svg) {
+			report_files__free(files);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+void report_files__free(struct report_files *files)
+{
+	output_file__free(files->json);
+	output_file__free(files->svg);
+	*files = (struct report_files){0};
+}
+
+void report_output__begin_json(struct json_writer *writer, struct output_file *file,
+			       const char *tool, const char *mode, const struct target *target,
+			       const struct trace_session *session,
+			       const struct trace_losses *losses)
+{
+	json_writer__init(writer, output_file__stream(file));
 	json_writer__begin_object(writer, NULL);
 	json_writer__string(writer, "tool", tool);
 	json_writer__string(writer, "mode", mode);
@@ -55,10 +73,9 @@ FILE *report_output__begin_json(struct json_writer *writer, const char *path, co
 	json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
 	json_writer__u64(writer, "rss_end_kb", session->rss_end_kb);
 	trace_losses__write_json(losses, writer);
-	return out;
 }
 
-int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
+int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
 			    const struct interval_sampler *sampler)
 {
@@ -66,25 +83,28 @@ int report_output__end_json(struct json_writer *writer, FILE *out, const char *p
 		interval_sampler__write_json(sampler, writer);
 	stack_report__write_json(report, writer);
 	json_writer__end_object(writer);
-	if (fclose(out)) {
-		print_error("cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	return 0;
+	return output_file__commit(file);
 }
 
-int report_output__write_svg(const char *path, const char *title, const struct target *target,
-			     const struct trace_session *session,
+int report_output__write_svg(struct output_file *file, const char *title,
+			     const struct target *target, const struct trace_session *session,
 			     const struct stack_report *report, const char *unit,
 			     const struct frame_origins *origins)
 {
 	struct flamegraph_labels labels = {.title = title, .unit = unit};
 	char subtitle[256];
+	int err;
 
+	/* The comm goes in raw: the SVG writer escapes the whole subtitle. */
 	snprintf(subtitle, sizeof(subtitle), "PID %d (%s), %.2f s, %llu %s in %zu stacks",
 		 (int)target->pid, target->comm, session->duration_s,
 		 (unsigned long long)stack_report__total_value(report), unit,
 		 stack_report__length(report));
 	labels.subtitle = subtitle;
-	return flamegraph_svg__write(path, report, &labels, origins);
+	err = flamegraph_svg__write(output_file__stream(file), report, &labels, origins);
+	if (err) {
+		print_error("cannot draw the flame graph: %s", strerror(-err));
+		return err;
+	}
+	return output_file__commit(file);
 }

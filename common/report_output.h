@@ -9,6 +9,7 @@
 #include "frame_origins.h"
 #include "interval_sampler.h"
 #include "json_writer.h"
+#include "output_file.h"
 #include "stack_report.h"
 #include "target.h"
 #include "trace_losses.h"
@@ -28,32 +29,47 @@ void report_output__write(const struct cli_settings *settings, const struct targ
 void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb);
 
 /*
- * Opens `path` and writes the fields every tool's JSON has: tool, mode, pid,
- * comm, duration_s, end, rss_start_kb, rss_end_kb, lost_events, exact. The tool adds
- * its own fields, then calls report_output__end_json. Prints the reason and
- * returns NULL on failure.
+ * The files --json and --svg name, created before anything is attached
+ * (output_file.h says how, and why a planted link cannot redirect them).
  */
-FILE *report_output__begin_json(struct json_writer *writer, const char *path, const char *tool,
-				const char *mode, const struct target *target,
-				const struct trace_session *session,
-				const struct trace_losses *losses);
+struct report_files {
+	struct output_file *json;	/* NULL without --json */
+	struct output_file *svg;	/* NULL without --svg */
+};
+
+/* Creates them. Returns 0, or prints the reason and returns -errno having created none. */
+int report_files__create(struct report_files *files, const struct cli_settings *settings);
+
+/* Removes those not written to the end. */
+void report_files__free(struct report_files *files);
 
 /*
- * The flame graph for --svg, titled `title` ("Unfreed allocations") with the
- * PID, command, duration and total under it, coloured by `origins`. Returns 0,
- * or prints and returns -errno.
+ * Writes the fields every tool's JSON has to `file`: tool, mode, pid, comm,
+ * duration_s, end, rss_start_kb, rss_end_kb, lost_events, exact. The tool
+ * adds its own fields, then calls report_output__end_json.
  */
-int report_output__write_svg(const char *path, const char *title, const struct target *target,
-			     const struct trace_session *session,
-			     const struct stack_report *report, const char *unit,
-			     const struct frame_origins *origins);
+void report_output__begin_json(struct json_writer *writer, struct output_file *file,
+			       const char *tool, const char *mode, const struct target *target,
+			       const struct trace_session *session,
+			       const struct trace_losses *losses);
 
 /*
  * Writes the intervals of -i (when `sampler` is not NULL) and the stacks,
- * closes the object and the file. Returns 0, or prints and returns -errno.
+ * closes the object and puts the file in place. Returns 0, or prints and
+ * returns -errno.
  */
-int report_output__end_json(struct json_writer *writer, FILE *out, const char *path,
+int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
 			    const struct interval_sampler *sampler);
+
+/*
+ * The flame graph for --svg into `file`, titled `title` ("Unfreed
+ * allocations") with the PID, command, duration and total under it, coloured
+ * by `origins`. Returns 0, or prints and returns -errno.
+ */
+int report_output__write_svg(struct output_file *file, const char *title,
+			     const struct target *target, const struct trace_session *session,
+			     const struct stack_report *report, const char *unit,
+			     const struct frame_origins *origins);
 
 #endif

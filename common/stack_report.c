@@ -6,6 +6,7 @@
 
 #include "growable_array.h"
 #include "stack_trends.h"
+#include "untrusted_text.h"
 
 struct stack_report {
 	const char *unit;
@@ -232,24 +233,6 @@ uint64_t stack_report__total_count(const struct stack_report *report)
 	return report->total_count;
 }
 
-/*
- * Frame names come from the target's binaries: a newline or control byte in
- * one must not forge a line of our output, and ';' would split a folded frame.
- */
-static void write_frame(FILE *out, const char *frame, int folded)
-{
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)frame; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			fprintf(out, "\\x%02x", *c);
-		else if (folded && *c == ';')
-			fputc(':', out);
-		else
-			fputc(*c, out);
-	}
-}
-
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top)
 {
 	size_t shown = top && top < report->length ? top : report->length;
@@ -268,7 +251,7 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 		fputc('\n', out);
 		for (f = entry->depth; f-- > 0;) {
 			fputs("\t\t", out);
-			write_frame(out, entry->frames[f], 0);
+			untrusted_text__write(out, entry->frames[f], NULL);
 			fputc('\n', out);
 		}
 	}
@@ -286,11 +269,17 @@ void stack_report__write_brief(const struct stack_report *report, FILE *out, siz
 		fprintf(out, "    %llu %s ", (unsigned long long)entry->value, report->unit);
 		for (f = entry->depth; f-- > 0 && entry->depth - f <= frames;) {
 			fputs(f + 1 == entry->depth ? " " : " <- ", out);
-			write_frame(out, entry->frames[f], 0);
+			untrusted_text__write(out, entry->frames[f], NULL);
 		}
 		fputc('\n', out);
 	}
 }
+
+/*
+ * Between frames of a folded stack, so escaped inside names. A space needs no
+ * escape: the value follows the last one, and C++ names hold spaces.
+ */
+#define FOLDED_SEPARATOR ";"
 
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm)
 {
@@ -299,10 +288,10 @@ void stack_report__write_folded(const struct stack_report *report, FILE *out, co
 	for (i = 0; i < report->length; i++) {
 		const struct stack_entry *entry = &report->entries[i];
 
-		write_frame(out, comm, 1);
+		untrusted_text__write(out, comm, FOLDED_SEPARATOR);
 		for (f = 0; f < entry->depth; f++) {
-			fputc(';', out);
-			write_frame(out, entry->frames[f], 1);
+			fputs(FOLDED_SEPARATOR, out);
+			untrusted_text__write(out, entry->frames[f], FOLDED_SEPARATOR);
 		}
 		fprintf(out, " %llu\n", (unsigned long long)entry->value);
 	}

@@ -53,17 +53,22 @@ uint64_t stack_report__total_count(const struct stack_report *report);
 
 /*
  * The `top` largest stacks, leaf first, as BCC's tools print them, with their
- * trend's class when they have one; 0 means all.
+ * trend's class when they have one; 0 means all. Names are escaped as
+ * untrusted_text says.
  */
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);
 
 /*
  * The `top` largest stacks on a line each, "value unit  leaf <- caller <- ..."
- * with at most `frames` frames: the interval lines of -i.
+ * with at most `frames` frames: the interval lines of -i. Names are escaped.
  */
 void stack_report__write_brief(const struct stack_report *report, FILE *out, size_t top,
 			       size_t frames);
-/* One line per stack, "comm;root;...;leaf value": flamegraph.pl's input. */
+
+/*
+ * One line per stack, "comm;root;...;leaf value": flamegraph.pl's input.
+ * Names are escaped as untrusted_text says, and a ';' in one as \x3b.
+ */
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
 
 /* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N[,"class":…,"series":[…]]}, ...] */

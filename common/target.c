@@ -14,6 +14,7 @@
 #include <wordexp.h>
 
 #include "errors.h"
+#include "untrusted_text.h"
 
 /* /proc/PID/stat flags: the task is a kernel thread (include/linux/sched.h). */
 #define PF_KTHREAD 0x00200000
@@ -26,39 +27,59 @@ static void target__init(struct target *target)
 	target->exec_error_fd = -1;
 }
 
+/* Keeps the escaped copy for messages in step with the name itself. */
+static void set_comm(struct target *target, const char *comm)
+{
+	snprintf(target->comm, sizeof(target->comm), "%s", comm);
+	untrusted_text__escape(target->comm, target->printable_comm, sizeof(target->printable_comm));
+}
+
+/*
+ * The process sets its name (prctl PR_SET_NAME) to any bytes, a newline
+ * among them: the whole file is the name, less the newline the kernel ends it with.
+ */
 static void read_comm(struct target *target)
 {
-	char path[64];
+	char path[64], comm[sizeof(target->comm)];
 	size_t length;
 	FILE *file;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)target->pid);
 	file = fopen(path, "re");
-	if (!file || !fgets(target->comm, sizeof(target->comm), file))
-		snprintf(target->comm, sizeof(target->comm), "%d", (int)target->pid);
-	if (file)
-		fclose(file);
-	length = strlen(target->comm);
-	if (length && target->comm[length - 1] == '\n')
-		target->comm[length - 1] = '\0';
+	if (!file) {
+		snprintf(comm, sizeof(comm), "%d", (int)target->pid);
+		set_comm(target, comm);
+		return;
+	}
+	length = fread(comm, 1, sizeof(comm) - 1, file);
+	fclose(file);
+	if (length && comm[length - 1] == '\n')
+		length--;
+	comm[length] = '\0';
+	set_comm(target, comm);
 }
 
-/* State letter and flags from /proc/PID/stat; the comm before them may hold spaces. */
+/*
+ * State letter and flags from /proc/PID/stat. The comm before them is the
+ * process's choice, raw: it may hold spaces, ')' and newlines, so the file is
+ * read whole and the fields start after its last ')'.
+ */
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
-	char path[64], line[1024];
+	char path[64], line[4096];
 	const char *after_comm;
+	size_t length;
 	FILE *file;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	file = fopen(path, "re");
 	if (!file)
 		return -errno;
-	if (!fgets(line, sizeof(line), file)) {
-		fclose(file);
-		return -EIO;
-	}
+	length = fread(line, 1, sizeof(line) - 1, file);
 	fclose(file);
+	if (!length)
+		return -EIO;
+	line[length] = '\0';
 	after_comm = strrchr(line, ')');
 	if (!after_comm || sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EIO;
@@ -235,7 +256,7 @@ int target__spawn(struct target *target, const char *command)
 	target->gate_fd = gate[1];
 	target->exec_error_fd = exec_error[0];
 	gate[1] = exec_error[0] = -1;
-	snprintf(target->comm, sizeof(target->comm), "%s", basename(target->exe_path));
+	set_comm(target, basename(target->exe_path));
 	/* Without it the trace could not see the command exit; target__close lets the child go. */
 	target->pidfd = syscall(SYS_pidfd_open, child, 0);
 	err = target->pidfd < 0 ? -errno : 0;

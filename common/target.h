@@ -18,7 +18,8 @@ struct target {
 	int wait_status;	/* -c: how the child ended */
 	int gate_fd;		/* -c: a byte written here lets the child exec */
 	int exec_error_fd;	/* -c: EOF once exec succeeded, else the errno */
-	char comm[64];
+	char comm[64];		/* as the process set it: write it through untrusted_text */
+	char printable_comm[4 * 64];	/* comm escaped, for messages */
 	char exe_path[PATH_MAX];
 };
 

@@ -8,7 +8,7 @@
 
 struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
-			       struct target *target, int *exit_code)
+			       struct target *target, struct report_files *files, int *exit_code)
 {
 	struct bpf_defines defines = {0};
 	struct bpf_program *program = NULL;
@@ -24,6 +24,9 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	}
 	trace_session__handle_signals();
 	if (!bpf_program__check_requirements())
+		goto out;
+	/* Before the target is started or anything attached: a bad path costs nothing. */
+	if (report_files__create(files, settings))
 		goto out;
 	removed = uprobes__remove_stale();
 	if (removed > 0)

@@ -6,6 +6,7 @@
 
 #include "bpf_program.h"
 #include "cli.h"
+#include "report_output.h"
 #include "target.h"
 
 /* A tool's -D settings for a program that traces `pid`: 0 or -errno. */
@@ -15,12 +16,13 @@ typedef int (*build_defines_fn)(const void *tool_settings, pid_t pid,
 /*
  * With --ebpf, prints `bpf_text` specialised by `build_defines` and returns
  * NULL with *exit_code 0. Otherwise installs the signal handlers, checks the
- * requirements, removes stale probes of earlier runs, opens or starts the
- * target (-p, -t, -c) and compiles the program for it: the program, or NULL
- * with *exit_code 1 after printing why.
+ * requirements, creates the --json and --svg files in `files`, removes stale
+ * probes of earlier runs, opens or starts the target (-p, -t, -c) and
+ * compiles the program for it: the program, or NULL with *exit_code 1 after
+ * printing why.
  */
 struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
-			       struct target *target, int *exit_code);
+			       struct target *target, struct report_files *files, int *exit_code);
 
 #endif

@@ -12,6 +12,7 @@
 #include "growable_array.h"
 #include "probe_placement.h"
 #include "proc_maps.h"
+#include "untrusted_text.h"
 
 /* Which prefixed builds of a function exist: je_malloc, tc_malloc, mi_malloc. */
 enum prefix {
@@ -428,8 +429,11 @@ static void describe_object(const struct allocator_sites *sites, size_t first, s
 
 	for (i = first; i < last; i++)
 		sites->items[i].function->is_free ? frees++ : allocations++;
-	fprintf(stderr, "%s: %s: allocation functions probed on call%s (%zu):", program_name,
-		sites->items[first].path, all_mode ? "" : " and return", allocations);
+	/* The target chose the path it mapped: it is shown as data, like a symbol. */
+	fprintf(stderr, "%s: ", program_name);
+	untrusted_text__write(stderr, sites->items[first].path, NULL);
+	fprintf(stderr, ": allocation functions probed on call%s (%zu):",
+		all_mode ? "" : " and return", allocations);
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			fprintf(stderr, "; frees %s (%zu):",

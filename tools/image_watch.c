@@ -12,6 +12,7 @@
 #include "elf_functions.h"
 #include "errors.h"
 #include "uprobe_calibration.h"
+#include "untrusted_text.h"
 
 /* What the BPF program keeps of the running image, dropped when exec replaces it. */
 static const char *const image_maps[2][2] = {
@@ -27,6 +28,7 @@ static int watch_loader(struct image_watch *watch)
 {
 	const char *loader_functions[] = {"_dl_debug_state"};
 	char exe[64], interpreter[PATH_MAX], loader[sizeof(watch->loader)];
+	char printable[512];
 	pid_t pid = watch->target->pid;
 	struct elf_function loader_event;
 	int prog_fd, err;
@@ -38,8 +40,9 @@ static int watch_loader(struct image_watch *watch)
 	if (!strcmp(loader, watch->loader))
 		return 0;
 	if (elf_find_functions(loader, loader_functions, 1, &loader_event) != 1) {
+		/* Any bytes can name the loader in the target's program header. */
 		print_warning("no _dl_debug_state in the dynamic loader %s: libraries the target loads from now on are not traced",
-			      interpreter);
+			      untrusted_text__escape(interpreter, printable, sizeof(printable)));
 		return 0;
 	}
 	prog_fd = bpf_program__load(watch->program, "loader_event", BPF_PROG_TYPE_KPROBE);

@@ -188,8 +188,8 @@ static void print_summary(const struct settings *settings, const struct target *
 		program_name, (unsigned long long)stack_report__total_value(report),
 		settings->all ? "allocated" : "unfreed",
 		(unsigned long long)stack_report__total_count(report),
-		stack_report__length(report), (int)target->pid, target->comm, session->duration_s,
-		trace_session__end_reason(session));
+		stack_report__length(report), (int)target->pid, target->printable_comm,
+		session->duration_s, trace_session__end_reason(session));
 	trace_losses__print(&losses->summary, stderr);
 	fputc('\n', stderr);
 	/* -a counts requests, not memory kept: nothing of it is set against RSS. */
@@ -209,18 +209,16 @@ static void print_summary(const struct settings *settings, const struct target *
 			      (unsigned long long)losses->counts[LOSS_STACK_TOTALS]);
 }
 
-static int write_json(const char *path, const struct settings *settings,
+static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct memstacks_losses *losses,
 		      const struct interval_sampler *sampler)
 {
 	struct json_writer writer;
-	FILE *out = report_output__begin_json(&writer, path, "memstacks",
-					      settings->all ? "all" : "unfreed", target, session,
-					      &losses->summary);
 
-	if (!out)
-		return -EIO;
+	report_output__begin_json(&writer, file, "memstacks",
+				  settings->all ? "all" : "unfreed", target, session,
+				  &losses->summary);
 	json_writer__u64(&writer, "total_bytes", stack_report__total_value(report));
 	json_writer__u64(&writer, "total_allocations", stack_report__total_count(report));
 	json_writer__begin_object(&writer, "lost");
@@ -231,7 +229,7 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__end_object(&writer);
 	if (settings->min_age_ms)
 		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
-	return report_output__end_json(&writer, out, path, report, sampler);
+	return report_output__end_json(&writer, file, report, sampler);
 }
 
 /* -i: the unfreed bytes per stack now, all of them, however young. */
@@ -264,6 +262,7 @@ int main(int argc, char **argv)
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
 	struct memstacks_losses losses;
+	struct report_files files = {0};
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
 	const struct cli_settings *common;
@@ -278,7 +277,7 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, memstacks_bpf_text, &target,
-			     &exit_code);
+			     &files, &exit_code);
 	if (!program)
 		goto cleanup;
 	exit_code = 1;
@@ -311,7 +310,7 @@ int main(int argc, char **argv)
 		follow_images.next = &sample_intervals;
 	}
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
-		settings.all ? "all" : "unfreed", (int)target.pid, target.comm,
+		settings.all ? "all" : "unfreed", (int)target.pid, target.printable_comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
 	target__continue(&target);
 
@@ -335,18 +334,18 @@ int main(int argc, char **argv)
 	if (settings.min_age_ms)
 		fprintf(stderr, "%s: blocks younger than %llu ms left out of the report\n",
 			program_name, (unsigned long long)settings.min_age_ms);
-	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &losses,
-		       common->interval_s ? &sampler : NULL))
+	if (files.json && write_json(files.json, &settings, &target, &session, report, &losses,
+				     common->interval_s ? &sampler : NULL))
 		goto cleanup;
-	if (common->svg_path &&
-	    report_output__write_svg(common->svg_path,
+	if (files.svg &&
+	    report_output__write_svg(files.svg,
 				     settings.all ? "All allocations" : "Unfreed allocations",
 				     &target, &session, report, "bytes",
 				     symbolizer__origins(symbolizer)))
 		goto cleanup;
 	exit_code = 0;
 cleanup:
+	report_files__free(&files);
 	uprobe_set__free(probes);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);

@@ -196,7 +196,7 @@ static void print_summary(const struct settings *settings, const struct target *
 	if (settings->all_faults) {
 		fprintf(stderr, "%s: %llu page faults from %zu stacks of PID %d (%s) over %.2f s (%s)",
 			program_name, (unsigned long long)stack_report__total_value(report),
-			stack_report__length(report), (int)target->pid, target->comm,
+			stack_report__length(report), (int)target->pid, target->printable_comm,
 			session->duration_s, trace_session__end_reason(session));
 	} else {
 		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of PID %d (%s) over %.2f s (%s); %llu faults in all",
@@ -204,7 +204,7 @@ static void print_summary(const struct settings *settings, const struct target *
 			(unsigned long long)totals->pages_by_class[PAGE_ANON],
 			(unsigned long long)totals->pages_by_class[PAGE_FILE],
 			(unsigned long long)totals->pages_by_class[PAGE_SHMEM],
-			stack_report__length(report), (int)target->pid, target->comm,
+			stack_report__length(report), (int)target->pid, target->printable_comm,
 			session->duration_s, trace_session__end_reason(session),
 			(unsigned long long)counters[COUNT_RAW_FAULTS]);
 	}
@@ -228,7 +228,7 @@ static void print_summary(const struct settings *settings, const struct target *
 			      (unsigned long long)counters[COUNT_LOST_FAULT_STACKS]);
 }
 
-static int write_json(const char *path, const struct settings *settings,
+static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct pgfault_totals *totals,
 		      const struct interval_sampler *sampler)
@@ -236,12 +236,10 @@ static int write_json(const char *path, const struct settings *settings,
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
 	struct json_writer writer;
-	FILE *out = report_output__begin_json(&writer, path, "pgfaultstacks",
-					      settings->all_faults ? "all-faults" : "resident",
-					      target, session, &losses);
 
-	if (!out)
-		return -EIO;
+	report_output__begin_json(&writer, file, "pgfaultstacks",
+				  settings->all_faults ? "all-faults" : "resident",
+				  target, session, &losses);
 	json_writer__u64(&writer, "pages", settings->all_faults ? 0 : stack_report__total_value(report));
 	json_writer__u64(&writer, "raw_faults", counters[COUNT_RAW_FAULTS]);
 	json_writer__u64(&writer, "anon_pages", totals->pages_by_class[PAGE_ANON]);
@@ -255,7 +253,7 @@ static int write_json(const char *path, const struct settings *settings,
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, out, path, report, sampler);
+	return report_output__end_json(&writer, file, report, sampler);
 }
 
 /* The report from the maps: resident pages per stack, or every fault with --all-faults. */
@@ -314,6 +312,7 @@ int main(int argc, char **argv)
 	struct interval_sampler sampler = {0};
 	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
 	struct pgfault_totals totals;
+	struct report_files files = {0};
 	struct trace_session session;
 	struct target target = {.pid = 0, .pidfd = -1, .gate_fd = -1, .exec_error_fd = -1};
 	const struct cli_settings *common;
@@ -328,7 +327,7 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, pgfaultstacks_bpf_text, &target,
-			     &exit_code);
+			     &files, &exit_code);
 	if (!program)
 		goto cleanup;
 	exit_code = 1;
@@ -359,7 +358,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	fprintf(stderr, "Tracing %s of PID %d (%s)%s... Hit Ctrl-C to end.\n",
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
-		(int)target.pid, target.comm, common->tid ? ", one thread" : "");
+		(int)target.pid, target.printable_comm, common->tid ? ", one thread" : "");
 
 	trace_session__wait(&session, &target, common->duration_s,
 			    common->interval_s ? &sample_intervals : NULL);
@@ -377,12 +376,11 @@ int main(int argc, char **argv)
 	print_summary(&settings, &target, &session, report, &totals);
 	if (common->interval_s)
 		interval_sampler__print_classes(&sampler, report);
-	if (common->json_path &&
-	    write_json(common->json_path, &settings, &target, &session, report, &totals,
-		       common->interval_s ? &sampler : NULL))
+	if (files.json && write_json(files.json, &settings, &target, &session, report, &totals,
+				     common->interval_s ? &sampler : NULL))
 		goto cleanup;
-	if (common->svg_path &&
-	    report_output__write_svg(common->svg_path,
+	if (files.svg &&
+	    report_output__write_svg(files.svg,
 				     settings.all_faults ? "Page faults" : "Resident pages faulted in",
 				     &target, &session, report,
 				     settings.all_faults ? "faults" : "pages",
@@ -391,6 +389,7 @@ int main(int argc, char **argv)
 	exit_code = 0;
 cleanup:
 	interval_sampler__free(&sampler);
+	report_files__free(&files);
 	page_baseline__free(baseline);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
