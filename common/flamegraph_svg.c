@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "growable_array.h"
+#include "stack_trends.h"
 #include "untrusted_text.h"
 
 #define IMAGE_WIDTH 1200
@@ -20,6 +21,7 @@
 struct node {
 	const char *name;	/* points into the report */
 	uint64_t value;
+	uint64_t by_class[TREND_TRANSIENT + 1];	/* -i: the value of each class's stacks */
 	struct node *children;
 	size_t child_count;
 	size_t child_capacity;
@@ -54,8 +56,11 @@ static int build_tree(struct node *root, const struct stack_report *report)
 		root->value += entry->value;
 		for (f = 0; f < entry->depth && node; f++) {
 			node = child_named(node, entry->frames[f]);
-			if (node)
-				node->value += entry->value;
+			if (!node)
+				break;
+			node->value += entry->value;
+			if (entry->trend)
+				node->by_class[entry->trend->class] += entry->value;
 		}
 		if (!node)
 			return -ENOMEM;
@@ -100,11 +105,34 @@ static void write_label(FILE *out, const char *name, double width_px)
 }
 
 /*
- * A colour family by origin (the program's own code warm, libraries
- * yellow-tan, the allocator green), the shade stable per name; frames that
- * name no function are grey.
+ * A colour family per origin (the program's own code warm, libraries
+ * yellow-tan, the allocator green) or, with -i, per class (leak suspects
+ * red, plateaus blue, transients pale green): a base and a range, the shade
+ * within it stable per name.
  */
-static void frame_colour(const char *name, enum frame_origin origin, char colour[24])
+struct colour_family {
+	const char *name;
+	unsigned char base[3];
+	unsigned char range[3];
+};
+
+/* A frame of no known origin is coloured as the program's, as it mostly is. */
+static const struct colour_family origin_families[] = {
+	[ORIGIN_UNKNOWN] = {"program", {205, 80, 0}, {50, 100, 55}},
+	[ORIGIN_PROGRAM] = {"program", {205, 80, 0}, {50, 100, 55}},
+	[ORIGIN_LIBRARY] = {"library", {200, 190, 100}, {35, 35, 45}},
+	[ORIGIN_ALLOCATOR] = {"allocator", {60, 170, 70}, {50, 50, 50}},
+};
+
+static const struct colour_family class_families[] = {
+	[TREND_LEAK_SUSPECT] = {"leak suspect", {215, 30, 30}, {40, 50, 50}},
+	[TREND_PLATEAU] = {"plateau", {70, 130, 210}, {40, 50, 40}},
+	[TREND_TRANSIENT] = {"transient", {150, 200, 150}, {40, 30, 40}},
+	[TREND_UNCLASSIFIED] = {"unclassified", {185, 185, 185}, {30, 30, 30}},
+};
+
+/* Frames that name no function ([unknown], [Missed User Stack]) are grey. */
+static void frame_colour(const char *name, const struct colour_family *family, char colour[24])
 {
 	uint32_t hash = 2166136261u;
 	const char *c;
@@ -115,24 +143,27 @@ static void frame_colour(const char *name, enum frame_origin origin, char colour
 	}
 	for (c = name; *c; c++)
 		hash = (hash ^ (unsigned char)*c) * 16777619u;
-	switch (origin) {
-	case ORIGIN_ALLOCATOR:
-		snprintf(colour, 24, "rgb(%u,%u,%u)", 60 + hash % 50, 170 + (hash >> 8) % 50,
-			 70 + (hash >> 16) % 50);
-		break;
-	case ORIGIN_LIBRARY:
-		snprintf(colour, 24, "rgb(%u,%u,%u)", 200 + hash % 35, 190 + (hash >> 8) % 35,
-			 100 + (hash >> 16) % 45);
-		break;
-	default:
-		snprintf(colour, 24, "rgb(%u,%u,%u)", 205 + hash % 50, 80 + (hash >> 8) % 100,
-			 (hash >> 16) % 55);
+	snprintf(colour, 24, "rgb(%u,%u,%u)", family->base[0] + hash % family->range[0],
+		 family->base[1] + (hash >> 8) % family->range[1],
+		 family->base[2] + (hash >> 16) % family->range[2]);
+}
+
+/* The class holding most of a frame's value. */
+static enum trend_class dominant_class(const struct node *node)
+{
+	enum trend_class class, dominant = TREND_UNCLASSIFIED;
+
+	for (class = TREND_UNCLASSIFIED; class <= TREND_TRANSIENT; class++) {
+		if (node->by_class[class] > node->by_class[dominant])
+			dominant = class;
 	}
+	return dominant;
 }
 
 struct layout {
 	FILE *out;
 	const struct frame_origins *origins;
+	int by_class;			/* -i: colours by class, not by origin */
 	double px_per_unit;
 	size_t height;
 	uint64_t total;
@@ -144,15 +175,20 @@ static void write_node(const struct layout *layout, const struct node *node, siz
 {
 	double width = node->value * layout->px_per_unit;
 	enum frame_origin origin = frame_origins__get(layout->origins, node->name);
+	enum trend_class class = dominant_class(node);
 	char colour[24];
 	size_t i;
 
 	if (width < MIN_FRAME_WIDTH_PX)
 		return;
-	frame_colour(node->name, origin, colour);
-	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\" data-origin=\"%s\"><title>",
+	frame_colour(node->name, layout->by_class ? &class_families[class] : &origin_families[origin],
+		     colour);
+	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\" data-origin=\"%s\"",
 		(unsigned long long)offset, (unsigned long long)node->value, depth,
 		frame_origin_name(origin));
+	if (layout->by_class)
+		fprintf(layout->out, " data-class=\"%s\"", trend_class__name(class));
+	fputs("><title>", layout->out);
 	untrusted_text__write_xml(layout->out, node->name, SIZE_MAX);
 	fprintf(layout->out, "</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%zu\">",
 		SIDE_MARGIN + offset * layout->px_per_unit,
@@ -203,22 +239,26 @@ static const char script[] =
 	"draw();\n";
 
 /* What the colour families mean, under the Reset zoom button. */
-static void write_legend(FILE *out)
+static void write_legend(FILE *out, int by_class)
 {
-	static const enum frame_origin shown[] = {ORIGIN_PROGRAM, ORIGIN_LIBRARY, ORIGIN_ALLOCATOR};
+	static const int origins[] = {ORIGIN_PROGRAM, ORIGIN_LIBRARY, ORIGIN_ALLOCATOR};
+	static const int classes[] = {TREND_LEAK_SUSPECT, TREND_PLATEAU, TREND_TRANSIENT,
+				      TREND_UNCLASSIFIED};
+	const struct colour_family *families = by_class ? class_families : origin_families;
+	const int *shown = by_class ? classes : origins;
+	size_t i, count = by_class ? 4 : 3;
 	char colour[24];
-	size_t i;
 
-	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-		frame_colour("a", shown[i], colour);
+	for (i = 0; i < count; i++) {
+		frame_colour("a", &families[shown[i]], colour);
 		fprintf(out, "<g class=\"legend\"><rect x=\"%zu\" y=\"29\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			     "<text x=\"%zu\" y=\"38\" font-size=\"11\">%s</text></g>\n",
-			10 + i * 80, colour, 24 + i * 80, frame_origin_name(shown[i]));
+			10 + i * 90, colour, 24 + i * 90, families[shown[i]].name);
 	}
 }
 
 static void write_header(FILE *out, const struct flamegraph_labels *labels, size_t height,
-			 uint64_t total)
+			 uint64_t total, int by_class)
 {
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
@@ -239,7 +279,7 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 		     "<text id=\"search\" class=\"b\" x=\"%d\" y=\"20\" text-anchor=\"end\">Search</text>\n"
 		     "<text id=\"matched\" x=\"%d\" y=\"38\" text-anchor=\"end\"></text>\n",
 		IMAGE_WIDTH - 10, IMAGE_WIDTH - 10);
-	write_legend(out);
+	write_legend(out, by_class);
 }
 
 int flamegraph_svg__write(FILE *out, const struct stack_report *report,
@@ -248,7 +288,7 @@ int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 	struct node root = {.name = "all"};
 	struct layout layout;
 	size_t height;
-	int err;
+	int by_class, err;
 
 	err = build_tree(&root, report);
 	if (err) {
@@ -256,10 +296,12 @@ int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 		return err;
 	}
 	height = TOP_MARGIN + tree_depth(&root) * FRAME_HEIGHT + 10;
-	layout = (struct layout){out, origins,
+	/* A report classed by -i has a trend on every stack. */
+	by_class = stack_report__length(report) && stack_report__entry(report, 0)->trend;
+	layout = (struct layout){out, origins, by_class,
 				 root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
 				 height - 10, root.value};
-	write_header(out, labels, height, root.value);
+	write_header(out, labels, height, root.value, by_class);
 	if (root.value)
 		write_node(&layout, &root, 0, 0);
 	fprintf(out, "<script><![CDATA[\n%s]]></script>\n</svg>\n", script);

@@ -5,6 +5,7 @@ import signal
 import sys
 import tempfile
 import unittest
+from xml.etree import ElementTree
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (ToolTestCase, WaitingTarget, finish_tool, read_until,  # noqa: E402
@@ -12,15 +13,17 @@ from harness import (ToolTestCase, WaitingTarget, finish_tool, read_until,  # no
 
 LEAK_BYTES, CACHE_BYTES, REQUEST_BYTES = 1000, 40 * 2000, 500
 SITES = ("steady_leak", "cache_fill", "request_handler")
+SVG = "{http://www.w3.org/2000/svg}"
 
 
-def trace_three_behaviours(tool, args):
+def trace_three_behaviours(tool, args, svg_file=None):
     """`tool` on the target from its first tick; the target stops once the tool is done."""
     target = WaitingTarget("three_behaviours")
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json")
+        svg_args = ["--svg", svg_file] if svg_file else []
         try:
-            process = start_tool(tool, ["-p", str(target.pid), *args], json_file)
+            process = start_tool(tool, ["-p", str(target.pid), *args, *svg_args], json_file)
             head = wait_for_tracing(process)
             target.process.send_signal(signal.SIGUSR1)
             run = finish_tool(process, head, json_file)
@@ -47,7 +50,10 @@ def by_site(report):
 
 class Memstacks(ToolTestCase):
     def test_classes(self):
-        run = trace_three_behaviours("memstacks", ["-i", "1", "10"])
+        with tempfile.TemporaryDirectory() as directory:
+            svg_file = os.path.join(directory, "classes.svg")
+            run = trace_three_behaviours("memstacks", ["-i", "1", "10"], svg_file)
+            svg = ElementTree.parse(svg_file).getroot()
         self.assertEqual(run.returncode, 0, run)
         report = run.json
         intervals = report["intervals"]
@@ -77,6 +83,15 @@ class Memstacks(ToolTestCase):
                                             r"allocations from \d+ stacks; RSS \d+ kB \([+-]\d+ kB\)$")
         self.assertIn(" from stack (leak suspect)\n", run.stdout)
         self.assertIn("1 leak suspect", run.stderr)
+        # The flame graph colours each frame by the class holding most of its bytes.
+        frames = {g.find(SVG + "title").text: g for g in svg.iter(SVG + "g") if g.get("class") == "f"}
+        classes = {site: frames[site].get("data-class") for site in SITES}
+        self.assertEqual(classes, {"steady_leak": "leak suspect", "cache_fill": "plateau",
+                                   "request_handler": "transient"})
+        fills = {frames[site].find(SVG + "rect").get("fill") for site in SITES}
+        self.assertEqual(len(fills), 3, "three classes, three colours")
+        legend = [g.find(SVG + "text").text for g in svg.iter(SVG + "g") if g.get("class") == "legend"]
+        self.assertEqual(legend, ["leak suspect", "plateau", "transient", "unclassified"])
 
     def test_min_age_drops_requests_in_flight(self):
         run = trace_three_behaviours("memstacks", ["--min-age", "1000", "4"])
