@@ -14,6 +14,7 @@
 #include <wordexp.h>
 
 #include "errors.h"
+#include "proc_fields.h"
 
 /* /proc/PID/stat flags: the task is a kernel thread (include/linux/sched.h). */
 #define PF_KTHREAD 0x00200000
@@ -47,7 +48,6 @@ static void read_comm(struct target *target)
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
 	char path[64], line[1024];
-	const char *after_comm;
 	FILE *file;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -59,17 +59,13 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 		return -EIO;
 	}
 	fclose(file);
-	after_comm = strrchr(line, ')');
-	if (!after_comm || sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
-		return -EIO;
-	return 0;
+	return proc_stat__parse(line, state, flags) ? 0 : -EIO;
 }
 
 /* A numeric field ("Tgid", "VmRSS") of /proc/PID/status, or -1. */
 static long read_status_field(pid_t pid, const char *field)
 {
 	char path[64], line[256];
-	size_t length = strlen(field);
 	long value = -1;
 	FILE *file;
 
@@ -78,10 +74,8 @@ static long read_status_field(pid_t pid, const char *field)
 	if (!file)
 		return -1;
 	while (fgets(line, sizeof(line), file)) {
-		if (!strncmp(line, field, length) && line[length] == ':') {
-			value = strtol(line + length + 1, NULL, 10);
+		if (proc_status__field(line, field, &value))
 			break;
-		}
 	}
 	fclose(file);
 	return value;
