@@ -16,6 +16,9 @@ bool map_entry__parse(char *line, struct map_entry *entry)
 	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %*u %n", &entry->start,
 		   &entry->end, perms, &entry->file_offset, &path_start) != 4 || !path_start)
 		return false;
+	/* Callers subtract start from end; the flags below read all four letters. */
+	if (entry->end < entry->start || strlen(perms) != 4)
+		return false;
 	length = strlen(line);
 	if (length && line[length - 1] == '\n')
 		line[length - 1] = '\0';
