@@ -1,17 +1,54 @@
 #include "json_writer.h"
 
+/* The length of the well-formed UTF-8 sequence (RFC 3629) that starts at `c`, or 0. */
+static size_t utf8_sequence_length(const unsigned char *c)
+{
+	static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t length, i;
+	uint32_t code;
+
+	if (*c < 0x80)
+		return 1;
+	if ((*c & 0xe0) == 0xc0)
+		length = 2, code = *c & 0x1f;
+	else if ((*c & 0xf0) == 0xe0)
+		length = 3, code = *c & 0x0f;
+	else if ((*c & 0xf8) == 0xf0)
+		length = 4, code = *c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < length; i++) {
+		if ((c[i] & 0xc0) != 0x80)	/* the terminating NUL stops here too */
+			return 0;
+		code = code << 6 | (c[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and code points past Unicode are not UTF-8. */
+	if (code < smallest[length] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff)
+		return 0;
+	return length;
+}
+
+/*
+ * Frame names come from the target's symbol tables, where any byte but NUL
+ * may stand: a byte that is not UTF-8 becomes U+FFFD, as JSON requires UTF-8.
+ */
 static void write_escaped(FILE *out, const char *text)
 {
-	const unsigned char *c;
+	const unsigned char *c = (const unsigned char *)text;
+	size_t length;
 
 	fputc('"', out);
-	for (c = (const unsigned char *)text; *c; c++) {
+	while (*c) {
+		length = utf8_sequence_length(c);
 		if (*c == '"' || *c == '\\')
 			fprintf(out, "\\%c", *c);
 		else if (*c < 0x20 || *c == 0x7f)
 			fprintf(out, "\\u%04x", *c);
+		else if (length)
+			fwrite(c, 1, length, out);
 		else
-			fputc(*c, out);
+			fputs("\\ufffd", out);
+		c += length ? length : 1;
 	}
 	fputc('"', out);
 }
