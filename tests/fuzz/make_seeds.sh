@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes the seed corpora of tests/fuzz/corpus/: real maps, stat and status
-# lines, tiny ELF objects (shared, executable, relocatable; with and without
-# .symtab), and the first bytes of real allocators' code. Kept for the record:
-# the seeds are committed, and regression inputs are added beside them by hand.
+# lines, frame names, tiny ELF objects (shared, executable, relocatable; with
+# and without .symtab), and the first bytes of real allocators' code. Kept for
+# the record: the seeds are committed, and regression inputs (regression_*)
+# are added beside them by hand.
 set -euo pipefail
 corpus=$(cd "$(dirname "$0")" && pwd)/corpus
 scratch=$(mktemp -d)
@@ -29,6 +30,10 @@ printf '19925 (cat) R 19921 19921 18020 0 -1 4194304 99 0 0 0\n' >"$corpus/proc_
 printf '42 (a) R 1 2 3 4 5 0 (b) S 1 1 1 1 1 2097152\n' >"$corpus/proc_fields/stat_paren"
 printf 'Tgid:\t19925\n' >"$corpus/proc_fields/tgid"
 printf 'VmRSS:\t    1024 kB\n' >"$corpus/proc_fields/vmrss"
+
+# json_string: frame names as C++ and UTF-8 make them, with characters JSON escapes.
+printf 'operator new(unsigned long)' >"$corpus/json_string/cpp_name"
+printf 'caf\xc3\xa9_\xe2\x82\xac_"quoted"\\\t' >"$corpus/json_string/utf8_and_escapes"
 
 # elf: tiny objects, with no page padding so that every byte is a header or table.
 cat >"$scratch/tiny.c" <<'C'

@@ -27,7 +27,8 @@ cmake --build "$build" -j2 >"$build/build.log" 2>&1 ||
   { cat "$build/build.log" >&2; echo "fuzz: cannot build the fuzzers" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then
-  set -- $(cd "$fuzz/corpus" && ls)
+  # Every harness: one source file each, beside this script.
+  set -- $(cd "$fuzz" && ls *.c | sed 's/\.c$//')
 fi
 failed=()
 for harness in "$@"; do
