@@ -15,6 +15,7 @@
 
 #include "errors.h"
 #include "untrusted_text.h"
+#include "proc_fields.h"
 
 /* /proc/PID/stat flags: the task is a kernel thread (include/linux/sched.h). */
 #define PF_KTHREAD 0x00200000
@@ -67,7 +68,6 @@ static void read_comm(struct target *target)
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
 	char path[64], line[4096];
-	const char *after_comm;
 	size_t length;
 	FILE *file;
 
@@ -80,17 +80,13 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	if (!length)
 		return -EIO;
 	line[length] = '\0';
-	after_comm = strrchr(line, ')');
-	if (!after_comm || sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
-		return -EIO;
-	return 0;
+	return proc_stat__parse(line, state, flags) ? 0 : -EIO;
 }
 
 /* A numeric field ("Tgid", "VmRSS") of /proc/PID/status, or -1. */
 static long read_status_field(pid_t pid, const char *field)
 {
 	char path[64], line[256];
-	size_t length = strlen(field);
 	long value = -1;
 	FILE *file;
 
@@ -99,10 +95,8 @@ static long read_status_field(pid_t pid, const char *field)
 	if (!file)
 		return -1;
 	while (fgets(line, sizeof(line), file)) {
-		if (!strncmp(line, field, length) && line[length] == ':') {
-			value = strtol(line + length + 1, NULL, 10);
+		if (proc_status__field(line, field, &value))
 			break;
-		}
 	}
 	fclose(file);
 	return value;

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux mandoc
   libxml2-utils libcapstone-dev libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
-  redis-server redis-tools rpm chromium)
+  redis-server redis-tools rpm chromium clang libclang-rt-14-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -81,8 +81,11 @@ def read_until(stream, prefix, what):
 class WaitingTarget:
     """A target started with --wait: it runs its work on SIGUSR1 and exits on the next."""
 
-    def __init__(self, name, *args, env=None):
-        self.process = subprocess.Popen([target_path(name), "--wait", *args],
+    def __init__(self, name, *args, env=None, wrapper=()):
+        """`name`: a target of build/tests, or a path to one; `wrapper`: a command
+        that ends by exec'ing the target, its path and arguments appended."""
+        path = name if os.path.isabs(name) else target_path(name)
+        self.process = subprocess.Popen([*wrapper, path, "--wait", *args],
                                         stdout=subprocess.PIPE, text=True,
                                         env=dict(os.environ, **(env or {})))
         line = read_line(self.process.stdout, "the target's ready line")

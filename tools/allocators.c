@@ -226,7 +226,7 @@ static struct allocator_site *find_site(struct allocator_sites *sites, const cha
 }
 
 static struct allocator_site *add_site(struct allocator_sites *sites, size_t symbol,
-				       const char *object, size_t root_length, uint64_t offset)
+				       const char *object, const char *path, uint64_t offset)
 {
 	struct allocator_site *site;
 
@@ -235,9 +235,12 @@ static struct allocator_site *add_site(struct allocator_sites *sites, size_t sym
 	site = &sites->items[sites->count];
 	memset(site, 0, sizeof(*site));
 	site->object = strdup(object);
-	if (!site->object)
+	site->path = strdup(path);
+	if (!site->object || !site->path) {
+		free(site->object);
+		free(site->path);
 		return NULL;
-	site->path = site->object + root_length;
+	}
 	site->function = symbols.functions[symbol];
 	site->name = site->function->display ? site->function->display : symbols.names[symbol];
 	site->file_offset = offset;
@@ -280,8 +283,8 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 	struct scan *scan = context;
 	uint64_t mapped_size = entry->end - entry->start;
 	struct allocator_site *site;
-	char object[PATH_MAX + 32];
-	int root_length, is_new;
+	char object[PATH_MAX + 32], printable[PATH_MAX];
+	int is_new, err;
 	size_t i;
 
 	if (!entry->executable || entry->path[0] != '/')
@@ -291,10 +294,20 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 	is_new = note_scanned(scan->sites, entry->path, entry->start);
 	if (is_new <= 0)
 		return is_new;
-	/* Through the target's root, so that a process in a container works too. */
-	root_length = snprintf(object, sizeof(object), "/proc/%d/root", (int)scan->pid);
-	snprintf(object + root_length, sizeof(object) - root_length, "%s", entry->path);
-	if (elf_find_functions(object, symbols.names, symbols.count, found) <= 0)
+	/* A memfd is never on disk; libbcc finds it through the target's fds. */
+	if (!map_entry__file_path(scan->pid, entry, object, sizeof(object)) &&
+	    strncmp(entry->path, "/memfd:", strlen("/memfd:")))
+		print_warning("%s, mapped by PID %d, is not at that path (deleted or replaced since, or a name with a newline): its allocators are traced through %s, but libbcc cannot name functions in it (they show as [unknown])",
+			      untrusted_text__escape(entry->path, printable, sizeof(printable)),
+			      (int)scan->pid, object);
+	err = elf_find_functions(object, symbols.names, symbols.count, found);
+	/* Not ELF (JIT code in a memfd), or unmapped since maps was read: nothing to trace. */
+	if (err == -ENOEXEC || err == -ENOENT)
+		return 0;
+	if (err < 0)
+		print_warning("cannot read %s of PID %d: %s: its allocators are not traced",
+			      entry->path, (int)scan->pid, strerror(-err));
+	if (err <= 0)
 		return 0;
 	for (i = 0; i < symbols.count; i++) {
 		uint64_t offset = found[i].file_offset;
@@ -306,7 +319,7 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 		if (site && site->mapped)
 			continue;	/* an alias of a function already named */
 		if (!site)
-			site = add_site(scan->sites, i, object, root_length, offset);
+			site = add_site(scan->sites, i, object, entry->path, offset);
 		if (!site)
 			return -ENOMEM;
 		site->start = entry->start + offset - entry->file_offset;
@@ -367,6 +380,7 @@ void allocator_sites__free(struct allocator_sites *sites)
 
 	for (i = 0; i < sites->count; i++) {
 		free(sites->items[i].object);
+		free(sites->items[i].path);
 		free(sites->items[i].placement);
 	}
 	for (i = 0; i < sites->scanned_count; i++)

@@ -21,8 +21,8 @@ struct allocator_function;
 struct allocator_site {
 	const struct allocator_function *function;
 	const char *name;	/* what the leaf frame says: malloc, je_mallocx, operator new(unsigned long) */
-	char *object;		/* path to attach to, through /proc/PID/root */
-	const char *path;	/* the object's path as the target sees it, inside `object` */
+	char *object;		/* path to attach to: /proc/PID/root/..., or /proc/PID/map_files/... */
+	char *path;		/* the object's path as the target's maps give it */
 	uint64_t file_offset;
 	uint64_t probe_offset;	/* where its probes sit, from its entry */
 	char *placement;	/* why there, for -v */

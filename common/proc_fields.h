@@ -1,0 +1,23 @@
+/*
+ * Fields of the text files under /proc/PID. The command name in them is the
+ * target's to choose (prctl(PR_SET_NAME)), so they are parsed as untrusted.
+ */
+#ifndef PROC_FIELDS_H
+#define PROC_FIELDS_H
+
+#include <stdbool.h>
+
+/*
+ * The state letter and the flags of a /proc/PID/stat line. The command name
+ * before them is in parentheses and may itself hold ')' and spaces. Returns
+ * false for a malformed line.
+ */
+bool proc_stat__parse(const char *line, char *state, unsigned long *flags);
+
+/*
+ * The number after "`field`:" when `line` of /proc/PID/status is that field
+ * ("Tgid", "VmRSS"). Returns false for another field or no number.
+ */
+bool proc_status__field(const char *line, const char *field, long *value);
+
+#endif
