@@ -35,6 +35,10 @@ printf 'VmRSS:\t    1024 kB\n' >"$corpus/proc_fields/vmrss"
 printf 'operator new(unsigned long)' >"$corpus/json_string/cpp_name"
 printf 'caf\xc3\xa9_\xe2\x82\xac_"quoted"\\\t' >"$corpus/json_string/utf8_and_escapes"
 
+# untrusted_text: a C++ name, and one with every kind of unsafe character.
+printf 'operator new(unsigned long)' >"$corpus/untrusted_text/cpp_name"
+printf 'evil\x1b[2J<svg onload=x>&amp;;\\name\xff\xe2\x80\xae\xc2\x9b' >"$corpus/untrusted_text/hostile"
+
 # elf: tiny objects, with no page padding so that every byte is a header or table.
 cat >"$scratch/tiny.c" <<'C'
 void *malloc(unsigned long size) { return (void *)size; }
