@@ -16,7 +16,11 @@ static Elf *open_elf(const char *path, int *fd)
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return NULL;
-	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	/*
+	 * Read, not mapped: the target may truncate its own file while we scan
+	 * it, and a mapping would then kill the tool with SIGBUS.
+	 */
+	elf = elf_begin(*fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		elf_end(elf);
 		close(*fd);
