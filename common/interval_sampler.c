@@ -18,6 +18,8 @@ int interval_sampler__start(struct interval_sampler *sampler, const struct cli_s
 			    const struct interval_figures *figures, const struct target *target,
 			    const struct trace_session *session)
 {
+	if (!settings->interval_s)
+		return 0;	/* no -i: the sampler stays off */
 	*sampler = (struct interval_sampler){
 		.interval_s = settings->interval_s, .figures = *figures, .target = target,
 		.session = session,
@@ -36,7 +38,6 @@ int interval_sampler__start(struct interval_sampler *sampler, const struct cli_s
 void interval_sampler__free(struct interval_sampler *sampler)
 {
 	stack_trends__free(sampler->trends);
-	free(sampler->rss_kb);
 	free(sampler->totals);
 }
 
@@ -61,23 +62,23 @@ static int take_sample(struct interval_sampler *sampler, double elapsed_s)
 	struct stack_report *report = stack_report__new(sampler->figures.unit, sampler->figures.count_name);
 	size_t index = stack_trends__count(sampler->trends);
 	long rss_kb = target__rss_kb(sampler->target);
+	struct interval_totals *totals;
 	int err;
 
 	if (!report)
 		return -ENOMEM;
 	err = sampler->figures.collect(report, sampler->figures.context);
-	if (!err && (growable_array__reserve(&sampler->rss_kb, &sampler->rss_capacity, index,
-					     sizeof(*sampler->rss_kb)) ||
-		     growable_array__reserve(&sampler->totals, &sampler->totals_capacity, index,
-					     sizeof(*sampler->totals))))
+	if (!err && growable_array__reserve(&sampler->totals, &sampler->totals_capacity, index,
+					    sizeof(*sampler->totals)))
 		err = -ENOMEM;
 	if (!err)
 		err = stack_trends__sample(sampler->trends, report, elapsed_s);
 	if (!err) {
+		totals = &sampler->totals[index];
 		/* A target gone between two reads keeps its last RSS. */
-		sampler->rss_kb[index] = rss_kb >= 0 ? rss_kb : sampler->session->rss_end_kb;
-		sampler->totals[index] = stack_report__total_value(report);
-		print_interval(sampler, report, elapsed_s, sampler->rss_kb[index]);
+		totals->rss_kb = rss_kb >= 0 ? rss_kb : sampler->session->rss_end_kb;
+		totals->held = stack_report__total_value(report);
+		print_interval(sampler, report, elapsed_s, totals->rss_kb);
 	}
 	stack_report__free(report);
 	return err;
@@ -89,7 +90,7 @@ int interval_sampler__on_wake(void *context)
 	uint64_t now = trace_session__now_ns();
 	int err;
 
-	if (now < sampler->next_ns)
+	if (!sampler->trends || now < sampler->next_ns)
 		return 0;
 	/* Late wake-ups do not pile up samples: the next is one interval on. */
 	sampler->next_ns += sampler->interval_s * NS_PER_S;
@@ -103,7 +104,7 @@ int interval_sampler__on_wake(void *context)
 
 int interval_sampler__annotate(struct interval_sampler *sampler, struct stack_report *report)
 {
-	return stack_trends__annotate(sampler->trends, report);
+	return sampler->trends ? stack_trends__annotate(sampler->trends, report) : 0;
 }
 
 void interval_sampler__print_classes(const struct interval_sampler *sampler,
@@ -115,6 +116,8 @@ void interval_sampler__print_classes(const struct interval_sampler *sampler,
 	const struct stack_entry *entry;
 	size_t i;
 
+	if (!sampler->trends)
+		return;
 	for (i = 0; i < stack_report__length(report); i++) {
 		entry = stack_report__entry(report, i);
 		stacks[entry->trend->class]++;
@@ -132,9 +135,13 @@ void interval_sampler__print_classes(const struct interval_sampler *sampler,
 void interval_sampler__write_json(const struct interval_sampler *sampler,
 				  struct json_writer *writer)
 {
-	size_t i, count = stack_trends__count(sampler->trends);
-	const double *times = stack_trends__times(sampler->trends);
+	size_t i, count;
+	const double *times;
 
+	if (!sampler->trends)
+		return;
+	count = stack_trends__count(sampler->trends);
+	times = stack_trends__times(sampler->trends);
 	json_writer__begin_object(writer, "intervals");
 	json_writer__begin_array(writer, "seconds");
 	for (i = 0; i < count; i++)
@@ -142,11 +149,11 @@ void interval_sampler__write_json(const struct interval_sampler *sampler,
 	json_writer__end_array(writer);
 	json_writer__begin_array(writer, "rss_kb");
 	for (i = 0; i < count; i++)
-		json_writer__u64(writer, NULL, sampler->rss_kb[i] > 0 ? sampler->rss_kb[i] : 0);
+		json_writer__u64(writer, NULL, sampler->totals[i].rss_kb > 0 ? sampler->totals[i].rss_kb : 0);
 	json_writer__end_array(writer);
 	json_writer__begin_array(writer, sampler->figures.unit);
 	for (i = 0; i < count; i++)
-		json_writer__u64(writer, NULL, sampler->totals[i]);
+		json_writer__u64(writer, NULL, sampler->totals[i].held);
 	json_writer__end_array(writer);
 	json_writer__end_object(writer);
 }

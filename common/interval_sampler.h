@@ -29,34 +29,42 @@ struct interval_figures {
 	const char *held;		/* "unfreed", "resident" */
 };
 
+/* What the target held as a whole at one interval. */
+struct interval_totals {
+	long rss_kb;
+	uint64_t held;			/* the sum over stacks, in the unit */
+};
+
+/*
+ * Zeroed, a sampler is off: every function below then does nothing, so the
+ * tools call them whether or not -i was given.
+ */
 struct interval_sampler {
 	uint64_t interval_s;
 	struct interval_figures figures;
 	const struct target *target;
 	const struct trace_session *session;
 	FILE *out;			/* the interval lines: stdout, or stderr under -f */
-	struct stack_trends *trends;
-	long *rss_kb;			/* the target's RSS at each interval */
-	uint64_t *totals;		/* the sum over stacks at each interval */
-	size_t rss_capacity;
+	struct stack_trends *trends;	/* NULL while off */
+	struct interval_totals *totals;	/* one per interval, as many as the trends' samples */
 	size_t totals_capacity;
 	uint64_t next_ns;
 };
 
 /*
  * Ready to sample `figures` every settings->interval_s from the session's
- * start. Returns 0, or prints and returns -ENOMEM.
+ * start; left off without -i. Returns 0, or prints and returns -ENOMEM.
  */
 int interval_sampler__start(struct interval_sampler *sampler, const struct cli_settings *settings,
 			    const struct interval_figures *figures, const struct target *target,
 			    const struct trace_session *session);
-/* Frees what it gathered; also on a sampler never started (zeroed). */
+/* Frees what it gathered. */
 void interval_sampler__free(struct interval_sampler *sampler);
 
 /* A trace_hook: samples when an interval has passed. Returns 0 or -errno. */
 int interval_sampler__on_wake(void *sampler);
 
-/* Classes every stack of the final `report` by its series (stack_entry.trend). */
+/* Classes every stack of the final `report` by its series (stack_entry.trend). Returns 0 or -ENOMEM. */
 int interval_sampler__annotate(struct interval_sampler *sampler, struct stack_report *report);
 
 /*

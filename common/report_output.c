@@ -79,8 +79,7 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 			    const struct stack_report *report,
 			    const struct interval_sampler *sampler)
 {
-	if (sampler)
-		interval_sampler__write_json(sampler, writer);
+	interval_sampler__write_json(sampler, writer);
 	stack_report__write_json(report, writer);
 	json_writer__end_object(writer);
 	return output_file__commit(file);

@@ -54,7 +54,7 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 			       const struct trace_losses *losses);
 
 /*
- * Writes the intervals of -i (when `sampler` is not NULL) and the stacks,
+ * Writes the intervals of -i (when `sampler` was started) and the stacks,
  * closes the object and puts the file in place. Returns 0, or prints and
  * returns -errno.
  */

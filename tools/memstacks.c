@@ -148,7 +148,6 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"min-age", required_argument, NULL, OPT_MIN_AGE},
 		{0},
 	};
-
 	enum cli_result result;
 
 	*settings = (struct settings){.live_blocks = DEFAULT_LIVE_BLOCKS};
@@ -177,6 +176,7 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
 	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
 	err = err ?: bpf_defines__add(defines, "STOP_AT_EVENTS", settings->common.command != NULL);
+	err = err ?: bpf_defines__add(defines, "TRACK_AGE", settings->min_age_ms != 0);
 	return err;
 }
 
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 						    "allocations", "unfreed"};
 	struct interval_sampler sampler = {0};
 	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
-	struct trace_hook follow_images = {image_watch__on_wake, &watch, NULL};
+	struct trace_hook follow_images = {image_watch__on_wake, &watch, &sample_intervals};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
@@ -304,11 +304,8 @@ int main(int argc, char **argv)
 	if (err || trace_session__interrupted_at_start(&exit_code))
 		goto cleanup;
 	trace_session__start(&session, &target);
-	if (common->interval_s) {
-		if (interval_sampler__start(&sampler, common, &live_bytes, &target, &session))
-			goto cleanup;
-		follow_images.next = &sample_intervals;
-	}
+	if (interval_sampler__start(&sampler, common, &live_bytes, &target, &session))
+		goto cleanup;
 	fprintf(stderr, "Tracing %s allocations of PID %d (%s) through %zu uprobes%s... Hit Ctrl-C to end.\n",
 		settings.all ? "all" : "unfreed", (int)target.pid, target.printable_comm,
 		uprobe_set__count(probes), common->tid ? ", one thread" : "");
@@ -319,8 +316,7 @@ int main(int argc, char **argv)
 		symbolizer__refresh(symbolizer);
 	err = memstacks_report__collect(report, program, symbolizer, &watch.sites, settings.all,
 					born_before_ns(&settings));
-	if (!err && common->interval_s)
-		err = interval_sampler__annotate(&sampler, report);
+	err = err ?: interval_sampler__annotate(&sampler, report);
 	if (err) {
 		print_error("cannot read the traced allocations: %s", strerror(-err));
 		goto cleanup;
@@ -329,13 +325,12 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all ? "by bytes allocated" : "with unfreed allocations");
 	print_summary(&settings, &target, &session, report, &losses);
-	if (common->interval_s)
-		interval_sampler__print_classes(&sampler, report);
+	interval_sampler__print_classes(&sampler, report);
 	if (settings.min_age_ms)
 		fprintf(stderr, "%s: blocks younger than %llu ms left out of the report\n",
 			program_name, (unsigned long long)settings.min_age_ms);
 	if (files.json && write_json(files.json, &settings, &target, &session, report, &losses,
-				     common->interval_s ? &sampler : NULL))
+				     &sampler))
 		goto cleanup;
 	if (files.svg &&
 	    report_output__write_svg(files.svg,

@@ -114,7 +114,6 @@ static enum cli_result parse_settings(int argc, char **argv, struct settings *se
 		{"max-pages", required_argument, NULL, OPT_MAX_PAGES},
 		{0},
 	};
-
 	enum cli_result result;
 
 	*settings = (struct settings){.max_pages = DEFAULT_MAX_PAGES};
@@ -353,20 +352,17 @@ int main(int argc, char **argv)
 	}
 	trace_session__start(&session, &target);
 	sources = (struct page_sources){&settings, &target, program, symbolizer, baseline};
-	if (common->interval_s &&
-	    interval_sampler__start(&sampler, common, &resident_pages, &target, &session))
+	if (interval_sampler__start(&sampler, common, &resident_pages, &target, &session))
 		goto cleanup;
 	fprintf(stderr, "Tracing %s of PID %d (%s)%s... Hit Ctrl-C to end.\n",
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
 		(int)target.pid, target.printable_comm, common->tid ? ", one thread" : "");
 
-	trace_session__wait(&session, &target, common->duration_s,
-			    common->interval_s ? &sample_intervals : NULL);
+	trace_session__wait(&session, &target, common->duration_s, &sample_intervals);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
 	err = collect(&settings, &target, program, symbolizer, baseline, report, &totals);
-	if (!err && common->interval_s)
-		err = interval_sampler__annotate(&sampler, report);
+	err = err ?: interval_sampler__annotate(&sampler, report);
 	if (err) {
 		print_error("cannot read the traced faults: %s", strerror(-err));
 		goto cleanup;
@@ -374,10 +370,9 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all_faults ? "by page faults" : "by resident pages faulted in");
 	print_summary(&settings, &target, &session, report, &totals);
-	if (common->interval_s)
-		interval_sampler__print_classes(&sampler, report);
+	interval_sampler__print_classes(&sampler, report);
 	if (files.json && write_json(files.json, &settings, &target, &session, report, &totals,
-				     common->interval_s ? &sampler : NULL))
+				     &sampler))
 		goto cleanup;
 	if (files.svg &&
 	    report_output__write_svg(files.svg,
