@@ -75,7 +75,9 @@ static int same_frames(const struct stack_entry *entry, const char *const frames
 	return 1;
 }
 
-static size_t *find_slot(struct stack_report *report, const char *const frames[], size_t depth)
+/* The slot of `frames`, or the empty one where it would go. The table must not be empty. */
+static size_t *find_slot(const struct stack_report *report, const char *const frames[],
+			 size_t depth)
 {
 	size_t mask = report->slot_count - 1;
 	size_t slot = hash_frames(frames, depth) & mask;
@@ -199,16 +201,9 @@ size_t stack_report__length(const struct stack_report *report)
 long stack_report__index_of(const struct stack_report *report, const char *const frames[],
 			    size_t depth)
 {
-	size_t mask = report->slot_count - 1, slot;
-
 	if (!report->slot_count)
 		return -1;
-	for (slot = hash_frames(frames, depth) & mask; report->slots[slot];
-	     slot = (slot + 1) & mask) {
-		if (same_frames(&report->entries[report->slots[slot] - 1], frames, depth))
-			return (long)report->slots[slot] - 1;
-	}
-	return -1;
+	return (long)*find_slot(report, frames, depth) - 1;
 }
 
 void stack_report__set_trend(struct stack_report *report, size_t index,
