@@ -11,6 +11,8 @@
  *   MAX_STACKS          distinct stacks counted in -a mode
  *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
  *                       events, so the frontend attaches before its code runs
+ *   TRACK_AGE           1 (--min-age): time each block's birth; 0 spares every
+ *                       allocation that helper call
  *
  * Entry programs are named by what the function's arguments mean, not by the
  * function: malloc_entry serves malloc, je_malloc, tc_malloc, mi_malloc alike.
@@ -333,10 +335,11 @@ int alloc_return(struct pt_regs *ctx)
 	}
 	ptr = returned_block(rc, call);
 	if (ptr) {
+#if TRACK_AGE
 		call->block.allocated_ns = bpf_ktime_get_ns();
+#endif
 		track_block(ptr, &call->block);
-	}
-	else if (call->has_old_block && !call->frees_old_on_null)
+	} else if (call->has_old_block && !call->frees_old_on_null)
 		track_block(call->old_ptr, &call->old_block);
 	call->tid = 0;
 	return 0;

@@ -29,7 +29,7 @@ struct stack_total {
 struct live_block {
 	__u64 bytes;
 	struct stack_key stack;
-	__u64 allocated_ns;	/* bpf_ktime_get_ns() when it was returned: its age, for --min-age */
+	__u64 allocated_ns;	/* --min-age: bpf_ktime_get_ns() when it was returned; else 0 */
 };
 
 /*
