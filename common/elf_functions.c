@@ -6,8 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Opens `path` as ELF; on success *fd must be closed after elf_end(). */
-static Elf *open_elf(const char *path, int *fd)
+Elf *elf_open(const char *path, int *fd)
 {
 	Elf *elf;
 
@@ -91,7 +90,7 @@ int elf_find_functions(const char *path, const char *const names[], size_t count
 	Elf *elf;
 
 	memset(found, 0, count * sizeof(*found));
-	elf = open_elf(path, &fd);
+	elf = elf_open(path, &fd);
 	if (!elf)
 		return -errno;
 	while ((section = elf_nextscn(elf, section))) {
@@ -114,7 +113,7 @@ int elf_interpreter(const char *path, char *interpreter, size_t size)
 	size_t file_size;
 	Elf *elf;
 
-	elf = open_elf(path, &fd);
+	elf = elf_open(path, &fd);
 	if (!elf)
 		return -errno;
 	file = elf_rawfile(elf, &file_size);

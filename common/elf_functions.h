@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 struct elf_function {
 	uint64_t address;	/* st_value: the link-time virtual address */
 	uint64_t size;
@@ -27,5 +29,11 @@ int elf_find_functions(const char *path, const char *const names[], size_t count
  * -errno when `path` cannot be read as ELF.
  */
 int elf_interpreter(const char *path, char *interpreter, size_t size);
+
+/*
+ * Opens `path` as ELF, read into memory rather than mapped. NULL with errno
+ * set (ENOEXEC: not ELF); on success *fd must be closed after elf_end().
+ */
+Elf *elf_open(const char *path, int *fd);
 
 #endif
