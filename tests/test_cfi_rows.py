@@ -217,6 +217,15 @@ class AgainstReadelf(unittest.TestCase):
         self.assertGreaterEqual(summary["frame_pointer"], 1)
         self.assertIn(("rsp", 16, "same", 0), {rules for _, rules in rows})
 
+    def test_debug_frame(self):
+        # The target's own functions: in .debug_frame alone; the C runtime's: in .eh_frame.
+        path = target_path("cfi_debug_frame")
+        sections = readelf(path, "frames")
+        self.assertIn("Contents of the .debug_frame section", sections)
+        self.assertIn("Contents of the .eh_frame section", sections)
+        _, summary = self.check(path)
+        self.assertGreaterEqual(summary["frame_pointer"], 1)
+
 
 def section_bounds(path, name):
     """(file offset, size) of the section `name`."""
