@@ -266,7 +266,8 @@ int cfi_rows__read(const char *path, struct cfi_rows *rows)
 	err = collect_object(elf, &collection);
 	elf_end(elf);
 	close(fd);
-	if (!err) {
+	/* qsort must not see the NULL array of an object without FDEs. */
+	if (!err && collection.span_count) {
 		qsort(collection.spans, collection.span_count, sizeof(*collection.spans),
 		      span_compare);
 		shadow_debug_frame(collection.spans, collection.span_count);
