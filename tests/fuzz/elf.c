@@ -1,15 +1,13 @@
 /*
  * An ELF object the target maps: its symbol tables and program headers are
- * the target's (or its builder's) to forge. The input is written to a memfd,
- * since the scanner opens objects by path.
+ * the target's (or its builder's) to forge. The input is written to a memfd
+ * (memfd_file.h).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "elf_functions.h"
+#include "memfd_file.h"
 
 /* Names the seeds define, besides allocator names as memstacks looks for them. */
 static const char *const names[] = {"malloc", "free", "calloc", "_Znwm", "je_malloc",
@@ -18,21 +16,12 @@ static const char *const names[] = {"malloc", "free", "calloc", "_Znwm", "je_mal
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	static int fd = -1;
+	const char *path = memfd_file__write(data, size);
 	struct elf_function found[NAME_COUNT];
 	char interpreter[256];
 	size_t i;
 	int count;
 
-	if (fd < 0) {
-		fd = memfd_create("fuzz_elf", MFD_CLOEXEC);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
 	count = elf_find_functions(path, names, NAME_COUNT, found);
 	for (i = 0; count >= 0 && i < NAME_COUNT; i++)
 		count -= found[i].found;

@@ -54,6 +54,20 @@ gcc $tiny -static "$scratch/tiny.c" -o "$corpus/elf/static" -Wl,-e,main
 strip -o "$corpus/elf/static_stripped" "$corpus/elf/static"
 gcc -Os -c "$scratch/tiny.c" -o "$corpus/elf/relocatable.o"
 
+# cfi_rows: tiny objects whose call-frame information is most of their bytes,
+# in .eh_frame (with a frame pointer kept and not) and in .debug_frame.
+cat >"$scratch/frames.c" <<'C'
+long spill(long a, long b) { long v[4] = {a, b, a + b, a - b}; return v[a & 3] + spill(b, a); }
+long vla(int n) { char buffer[n]; buffer[0] = 1; return buffer[n - 1] + spill(n, n); }
+C
+frames="-O2 -nostdlib -shared -fPIC -Wl,-z,noseparate-code -Wl,--build-id=none"
+mkdir -p "$corpus/cfi_rows"
+gcc $frames -fomit-frame-pointer "$scratch/frames.c" -o "$corpus/cfi_rows/eh_frame.so"
+gcc $frames -fno-omit-frame-pointer "$scratch/frames.c" -o "$corpus/cfi_rows/frame_pointer.so"
+gcc $frames -g -fno-asynchronous-unwind-tables "$scratch/frames.c" -o "$scratch/debug.so"
+strip --strip-debug --keep-section=.debug_frame -o "$corpus/cfi_rows/debug_frame.so" "$scratch/debug.so"
+cp "$corpus/elf/relocatable.o" "$corpus/cfi_rows/"
+
 # probe_placement: settings bytes (every kind emulated, rdi kept), then code.
 libc=$(gcc -print-file-name=libc.so.6)
 for function in malloc free calloc realloc; do
