@@ -45,7 +45,7 @@ int byte_reader__unsigned(struct byte_reader *reader, unsigned size, uint64_t *v
 
 int byte_reader__u8(struct byte_reader *reader, uint8_t *value)
 {
-	uint64_t wide;
+	uint64_t wide = 0;
 	int err = byte_reader__unsigned(reader, 1, &wide);
 
 	*value = (uint8_t)wide;
@@ -54,7 +54,7 @@ int byte_reader__u8(struct byte_reader *reader, uint8_t *value)
 
 int byte_reader__u32(struct byte_reader *reader, uint32_t *value)
 {
-	uint64_t wide;
+	uint64_t wide = 0;
 	int err = byte_reader__unsigned(reader, 4, &wide);
 
 	*value = (uint32_t)wide;
