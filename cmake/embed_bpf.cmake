@@ -9,12 +9,23 @@
 get_filename_component(source_dir "${INPUT}" DIRECTORY)
 file(READ "${INPUT}" text)
 
-string(REGEX MATCHALL "#include \"[A-Za-z0-9_./-]+\\.h\"" local_includes "${text}")
-foreach(directive IN LISTS local_includes)
-  string(REGEX REPLACE "#include \"([^\"]+)\"" "\\1" header "${directive}")
-  file(READ "${source_dir}/${header}" header_text)
-  string(REPLACE "${directive}" "${header_text}" text "${text}")
+# Headers include headers: inline until none is left. Each header's include
+# guard keeps a second copy inert; the bound stops an include cycle.
+foreach(level RANGE 8)
+  string(REGEX MATCHALL "#include \"[A-Za-z0-9_./-]+\\.h\"" local_includes "${text}")
+  if(NOT local_includes)
+    break()
+  endif()
+  list(REMOVE_DUPLICATES local_includes)
+  foreach(directive IN LISTS local_includes)
+    string(REGEX REPLACE "#include \"([^\"]+)\"" "\\1" header "${directive}")
+    file(READ "${source_dir}/${header}" header_text)
+    string(REPLACE "${directive}" "${header_text}" text "${text}")
+  endforeach()
 endforeach()
+if(local_includes)
+  message(FATAL_ERROR "${INPUT}: headers still included after 8 levels: ${local_includes}")
+endif()
 
 # Hex bytes avoid every question of escaping quotes, backslashes and trigraphs.
 string(HEX "${text}" hex)
