@@ -140,3 +140,30 @@ int elf_interpreter(const char *path, char *interpreter, size_t size)
 	close(fd);
 	return result;
 }
+
+int elf_address_of_offset(const char *path, uint64_t file_offset, uint64_t *address)
+{
+	GElf_Phdr header;
+	size_t count, i;
+	int fd, err = -ENOENT;
+	Elf *elf;
+
+	elf = elf_open(path, &fd);
+	if (!elf)
+		return -errno;
+	if (elf_getphdrnum(elf, &count))
+		err = -ENOEXEC;
+	for (i = 0; err == -ENOENT && i < count; i++) {
+		if (!gelf_getphdr(elf, i, &header) || header.p_type != PT_LOAD)
+			continue;
+		/* The kernel maps whole pages: the mapping may start before the segment. */
+		if (file_offset >= (header.p_offset & ~0xfffULL) &&
+		    file_offset < header.p_offset + header.p_filesz) {
+			*address = file_offset - header.p_offset + header.p_vaddr;
+			err = 0;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return err;
+}

@@ -36,4 +36,11 @@ int elf_interpreter(const char *path, char *interpreter, size_t size);
  */
 Elf *elf_open(const char *path, int *fd);
 
+/*
+ * The link-time virtual address that the byte at `file_offset` of `path` is
+ * loaded at (through PT_LOAD). Returns 0, -ENOENT when no segment loads that
+ * byte, or -errno when `path` cannot be read as ELF.
+ */
+int elf_address_of_offset(const char *path, uint64_t file_offset, uint64_t *address);
+
 #endif
