@@ -115,7 +115,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 
 	key.function = call.function;
 	key.caller = call.return_address;
-	key.stack = walk_user_stack(call.return_address, call.sp, PT_REGS_FP(ctx));
+	key.stack = walk_user_stack(call.return_address, call.sp + 8, PT_REGS_FP(ctx), 1);
 	if (key.stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 	total = stack_totals.lookup_or_try_init(&key, &zero);
@@ -188,8 +188,9 @@ int xallocx_entry(struct pt_regs *ctx)
 
 /*
  * The stack starts at the direct caller, whose return address is at [rsp]:
- * the frame pointer still holds the caller's frame there, so the walk from
- * it gives the caller's callers.
+ * the frame pointer still holds the caller's frame there, and the caller's
+ * stack pointer is rsp + 8 (after the return), so the walk from them gives
+ * the caller's callers.
  */
 static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key *key)
 {
@@ -197,7 +198,7 @@ static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key 
 
 	key->function = PT_REGS_IP(ctx);
 	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)sp);
-	key->stack = walk_user_stack(key->caller, sp, PT_REGS_FP(ctx));
+	key->stack = walk_user_stack(key->caller, sp + 8, PT_REGS_FP(ctx), 1);
 	if (key->stack == MISSED_STACK)
 		count_loss(LOSS_STACK);
 }

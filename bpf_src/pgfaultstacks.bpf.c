@@ -71,7 +71,7 @@ static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_re
 		if (bpf_probe_read_kernel(&regs, sizeof(regs), user_regs))
 			stack = MISSED_STACK;
 		else
-			stack = walk_user_stack(regs.ip, regs.sp, regs.bp);
+			stack = walk_user_stack(regs.ip, regs.sp, regs.bp, 0);
 	} else {
 		stack = store_user_stack(ctx);
 	}

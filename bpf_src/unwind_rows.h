@@ -41,4 +41,40 @@ struct unwind_row {
 	__s32 cfa_offset;
 };
 
+/* The target's executable mappings an unwind table covers, at most this many. */
+#define UNWIND_MAX_MAPPINGS 512
+
+/*
+ * One executable mapping: addresses in [start, end) are `address - bias` in
+ * its object, whose rows are unwind_rows[first_row .. first_row + rows). No
+ * rows: follow frame pointers there (an object built with them, or without
+ * CFI).
+ */
+struct unwind_mapping {
+	__u64 start;
+	__u64 end;
+	__u64 bias;
+	__u32 first_row;
+	__u32 rows;
+};
+
+/*
+ * The target's mappings, sorted by start. The frontend fills the set the walk
+ * is not reading, then switches the walk to it, so a refresh never shows the
+ * walk a half-written table.
+ */
+struct unwind_mapping_set {
+	__u32 count;
+	__u32 padding;
+	struct unwind_mapping mappings[UNWIND_MAX_MAPPINGS];
+};
+
+/* The walk's per-CPU counters (map unwind_counts). */
+enum unwind_count {
+	UNWIND_FRAMES_BY_ROWS,
+	UNWIND_FRAMES_BY_FRAME_POINTER,
+	UNWIND_UNMAPPED_ADDRESSES,	/* outside every known mapping: the frontend refreshes */
+	UNWIND_COUNTS,
+};
+
 #endif

@@ -65,17 +65,47 @@ static __always_inline u64 store_user_stack(void *ctx)
 /* A frame pointer further than this above the stack pointer is not one. */
 #define USER_STACK_SPAN (8ULL << 20)
 
+#if UNWIND_ROWS
+#include "cfi_walk.h"
+#endif
+
 /*
  * The user stack whose innermost frame is at `ip` (a faulting instruction, or
- * the return address into an allocator's caller), with the stack and frame
- * pointers `sp` and `fp` of that frame, walked through frame pointers by this
- * program and stored; its key, or MISSED_STACK. Cheaper than the kernel's walk
- * (bpf_get_stack): a frame pointer that is not 8-byte aligned, not above the
- * previous frame, or more than USER_STACK_SPAN above the stack pointer ends
- * the walk before it is read, where the kernel reads it and, in code built
- * without frame pointers, faults or follows garbage.
+ * the return address into an allocator's caller, as `ip_is_return_address`
+ * says), with the stack and frame pointers `sp` and `fp` of that frame,
+ * walked by this program and stored; its key, or MISSED_STACK.
+ *
+ * Compiled with unwind tables (-D UNWIND_ROWS), the walk follows them and
+ * the frame pointer where they have no row. Without, it follows frame pointers
+ * only, more cheaply than the kernel's walk (bpf_get_stack): a frame pointer
+ * that is not 8-byte aligned, not above the previous frame, or more than
+ * USER_STACK_SPAN above the stack pointer ends the walk before it is read,
+ * where the kernel reads it and, in code built without frame pointers, faults
+ * or follows garbage.
  */
-static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp)
+#if UNWIND_ROWS
+static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_return_address)
+{
+	struct user_stack *stack;
+	int zero = 0;
+	u64 depth;
+
+	stack = stack_scratch.lookup(&zero);
+	if (!stack)
+		return MISSED_STACK;
+	depth = walk_by_rows(ip, sp, fp, ip_is_return_address);
+	if (!depth)
+		return MISSED_STACK;
+	/* Two separate tests: merged into one by the compiler, the verifier loses the bound. */
+	asm volatile("" : "+r"(depth));
+	if (depth >= USER_STACK_FRAMES)
+		return MISSED_STACK;
+	/* The frontend reads frames up to the first zero. */
+	stack->ips[depth] = 0;
+	return save_user_stack(stack, depth);
+}
+#else
+static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_return_address)
 {
 	struct user_stack *stack;
 	u64 frame[2];		/* the saved frame pointer, then the return address */
@@ -96,11 +126,11 @@ static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp)
 		floor = fp + sizeof(frame);
 		fp = frame[0];
 	}
-	/* The frontend reads frames up to the first zero. */
 	if (depth < USER_STACK_FRAMES)
 		stack->ips[depth] = 0;
 	return save_user_stack(stack, depth);
 }
+#endif
 
 #endif /* BPF_HASH */
 

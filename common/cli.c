@@ -80,6 +80,10 @@ enum cli_result cli_settings__parse_option(struct cli_settings *settings, int op
 	case CLI_OPT_SVG:
 		settings->svg_path = optarg;
 		return CLI_CONTINUE;
+	case CLI_OPT_UNWIND:
+		if (!unwind_mode__parse(optarg, &settings->unwind))
+			return cli_usage_error("--unwind takes auto, fp or cfi, not '%s'", optarg);
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;

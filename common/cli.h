@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "unwind_tables.h"
+
 struct cli_settings {
 	pid_t pid;			/* -p */
 	pid_t tid;			/* -t: 0 traces every thread */
@@ -24,6 +26,7 @@ struct cli_settings {
 	bool print_ebpf;		/* --ebpf */
 	uint64_t duration_s;		/* positional; 0 until Ctrl-C or exit */
 	uint64_t interval_s;		/* -i: 0 reports only at the end */
+	enum unwind_mode unwind;	/* --unwind: auto */
 };
 
 #define CLI_DEFAULT_TOP 10
@@ -34,6 +37,7 @@ enum cli_long_only_option {
 	CLI_OPT_STACK_STORAGE_SIZE,
 	CLI_OPT_EBPF,
 	CLI_OPT_SVG,
+	CLI_OPT_UNWIND,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 
@@ -49,7 +53,8 @@ enum cli_long_only_option {
 	{"json", required_argument, NULL, CLI_OPT_JSON},                           \
 	{"stack-storage-size", required_argument, NULL, CLI_OPT_STACK_STORAGE_SIZE}, \
 	{"ebpf", no_argument, NULL, CLI_OPT_EBPF},                                 \
-	{"svg", required_argument, NULL, CLI_OPT_SVG}
+	{"svg", required_argument, NULL, CLI_OPT_SVG},                             \
+	{"unwind", required_argument, NULL, CLI_OPT_UNWIND}
 
 /* What a parse step decided. */
 enum cli_result {

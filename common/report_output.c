@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "flamegraph_svg.h"
+#include "stack_quality.h"
 
 void report_output__write(const struct cli_settings *settings, const struct target *target,
 			  const struct stack_report *report, const char *what)
@@ -29,6 +30,18 @@ void report_output__print_rss(const struct trace_session *session, int64_t attri
 		session->rss_end_kb - session->rss_start_kb);
 	if (attributed_kb >= 0)
 		fprintf(stderr, "; %lld kB attributed", (long long)attributed_kb);
+	fputc('\n', stderr);
+}
+
+void report_output__print_stacks(const struct stack_report *report,
+				 const struct unwind_tables *unwind)
+{
+	struct stack_quality quality;
+
+	stack_quality__measure(report, &quality);
+	fprintf(stderr, "%s: ", program_name);
+	stack_quality__print(&quality, stack_report__unit(report), stderr);
+	unwind_tables__print(unwind, stderr);
 	fputc('\n', stderr);
 }
 
@@ -77,9 +90,15 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 
 int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
-			    const struct interval_sampler *sampler)
+			    const struct interval_sampler *sampler,
+			    const struct unwind_tables *unwind)
 {
+	struct stack_quality quality;
+
 	interval_sampler__write_json(sampler, writer);
+	stack_quality__measure(report, &quality);
+	stack_quality__write_json(&quality, stack_report__unit(report), writer);
+	unwind_tables__write_json(unwind, writer);
 	stack_report__write_json(report, writer);
 	json_writer__end_object(writer);
 	return output_file__commit(file);

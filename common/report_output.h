@@ -14,6 +14,7 @@
 #include "target.h"
 #include "trace_losses.h"
 #include "trace_session.h"
+#include "unwind_tables.h"
 
 /*
  * The report on stdout: folded stacks with -f, else the text report of the
@@ -27,6 +28,14 @@ void report_output__write(const struct cli_settings *settings, const struct targ
  * stderr; without the attributed part when `attributed_kb` is negative.
  */
 void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb);
+
+/*
+ * "<tool>: N of M stacks (P% of the <unit>) reached the thread's root;
+ * unwinding ..." on stderr: how complete the stacks are, and what the walk
+ * cost in table memory.
+ */
+void report_output__print_stacks(const struct stack_report *report,
+				 const struct unwind_tables *unwind);
 
 /*
  * The files --json and --svg name, created before anything is attached
@@ -54,13 +63,14 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 			       const struct trace_losses *losses);
 
 /*
- * Writes the intervals of -i (when `sampler` was started) and the stacks,
- * closes the object and puts the file in place. Returns 0, or prints and
- * returns -errno.
+ * Writes the intervals of -i (when `sampler` was started), the stack quality,
+ * the unwinding and the stacks, closes the object and puts the file in place.
+ * Returns 0, or prints and returns -errno.
  */
 int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
-			    const struct interval_sampler *sampler);
+			    const struct interval_sampler *sampler,
+			    const struct unwind_tables *unwind);
 
 /*
  * The flame graph for --svg into `file`, titled `title` ("Unfreed

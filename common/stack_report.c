@@ -198,6 +198,11 @@ size_t stack_report__length(const struct stack_report *report)
 	return report->length;
 }
 
+const char *stack_report__unit(const struct stack_report *report)
+{
+	return report->unit;
+}
+
 long stack_report__index_of(const struct stack_report *report, const char *const frames[],
 			    size_t depth)
 {

@@ -41,6 +41,8 @@ int stack_report__add(struct stack_report *report, const char *const frames[], s
 void stack_report__sort(struct stack_report *report);
 
 size_t stack_report__length(const struct stack_report *report);
+/* What the values count: the `unit` given to stack_report__new. */
+const char *stack_report__unit(const struct stack_report *report);
 /* The index of the stack `frames` (root first), or -1 if the report has none. */
 long stack_report__index_of(const struct stack_report *report, const char *const frames[],
 			    size_t depth);

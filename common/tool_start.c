@@ -1,6 +1,7 @@
 #include "tool_start.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "errors.h"
 #include "trace_session.h"
@@ -8,7 +9,8 @@
 
 struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
-			       struct target *target, struct report_files *files, int *exit_code)
+			       struct target *target, struct report_files *files,
+			       struct unwind_tables **unwind, int *exit_code)
 {
 	struct bpf_defines defines = {0};
 	struct bpf_program *program = NULL;
@@ -16,7 +18,9 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 
 	*exit_code = 1;
 	if (settings->print_ebpf) {
-		if (!build_defines(tool_settings, settings->pid, &defines)) {
+		*unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
+		if (*unwind && !build_defines(tool_settings, settings->pid, &defines) &&
+		    !bpf_defines__add(&defines, "UNWIND_ROWS", unwind_tables__capacity(*unwind))) {
 			bpf_program__print(stdout, bpf_text, &defines);
 			*exit_code = 0;
 		}
@@ -34,9 +38,20 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 			      removed);
 	err = settings->command ? target__spawn(target, settings->command)
 				: target__open(target, settings->pid, settings->tid);
-	if (err || build_defines(tool_settings, target->pid, &defines))
+	if (err)
+		goto out;
+	*unwind = unwind_tables__new(target->pid, settings->unwind, !settings->command,
+				     settings->verbose);
+	if (!*unwind || build_defines(tool_settings, target->pid, &defines) ||
+	    bpf_defines__add(&defines, "UNWIND_ROWS", unwind_tables__capacity(*unwind)))
 		goto out;
 	program = bpf_program__compile(bpf_text, &defines);
+	err = program ? unwind_tables__load(*unwind, program) : 0;
+	if (err) {
+		print_error("cannot load the unwind tables into the BPF maps: %s", strerror(-err));
+		bpf_program__free(program);
+		program = NULL;
+	}
 	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
 	if (program && trace_session__interrupted_at_start(exit_code)) {
 		bpf_program__free(program);

@@ -84,6 +84,11 @@ static int follow_events(struct image_watch *watch)
 	}
 	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
 	symbolizer__refresh(watch->symbolizer);
+	/* And walked: a -c command is stopped here before the new code runs. */
+	err = unwind_tables__refresh(watch->unwind);
+	if (err)
+		print_warning("cannot read the unwind tables of what PID %d mapped: %s; its frames are walked by frame pointers",
+			      (int)watch->target->pid, strerror(-err));
 	return allocator_sites__attach_new(&watch->sites, watch->program, watch->probes,
 					   watch->target->pid, watch->all_mode,
 					   watch->probe_at_entry ? NULL : &watch->emulation,

@@ -18,6 +18,7 @@
 #include "memstacks.h"
 #include "symbolizer.h"
 #include "target.h"
+#include "unwind_tables.h"
 #include "uprobes.h"
 
 struct image_watch {
@@ -26,6 +27,7 @@ struct image_watch {
 	struct uprobe_set *probes;
 	struct target *target;
 	struct symbolizer *symbolizer;	/* refreshed as the mappings change */
+	struct unwind_tables *unwind;	/* so are the unwind tables */
 	const char *object;	/* -O: only this object's allocator */
 	bool all_mode;
 	bool probe_at_entry;	/* --probe-at-entry: no placement */

@@ -57,8 +57,8 @@ enum memstacks_option {
 static const char help_text[] =
 	"Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
 	"                 [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
-	"                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry] [-v]\n"
-	"                 [duration]\n"
+	"                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry]\n"
+	"                 [--unwind MODE] [-v] [duration]\n"
 	"\n"
 	"Show the call stacks that allocate heap memory in a running process: glibc,\n"
 	"jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n"
@@ -88,6 +88,9 @@ static const char help_text[] =
 	"      --live-blocks N   unfreed blocks tracked at once (default 1000000)\n"
 	"      --probe-at-entry  probe functions at their entry, not at their first instruction\n"
 	"                        the kernel emulates (slower; for comparison)\n"
+	"      --unwind MODE     how stacks are walked: fp (frame pointers), cfi (the unwind\n"
+	"                        tables of every object's .eh_frame), or auto (tables for\n"
+	"                        objects built without frame pointers; the default)\n"
 	"  -v, --verbose         say, object by object, which allocator functions were attached\n"
 	"      --ebpf            print the BPF program as it will be compiled, and exit\n"
 	"\n"
@@ -108,6 +111,8 @@ static const char help_text[] =
 	"                                 # the 5 largest stacks, and everything as JSON\n"
 	"  memstacks -p 181 --svg unfreed.svg 30\n"
 	"                                 # a flame graph of 30 seconds' unfreed allocations\n"
+	"  memstacks -p 181 --unwind fp   # stacks by frame pointers only: cheaper, but cut\n"
+	"                                 # short in code built without them\n"
 	"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
 	"                                 # only the allocator in that object\n"
 	"  memstacks -c 'env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ./server'\n"
@@ -212,7 +217,7 @@ static void print_summary(const struct settings *settings, const struct target *
 static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct memstacks_losses *losses,
-		      const struct interval_sampler *sampler)
+		      const struct interval_sampler *sampler, const struct unwind_tables *unwind)
 {
 	struct json_writer writer;
 
@@ -229,7 +234,7 @@ static int write_json(struct output_file *file, const struct settings *settings,
 	json_writer__end_object(&writer);
 	if (settings->min_age_ms)
 		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
-	return report_output__end_json(&writer, file, report, sampler);
+	return report_output__end_json(&writer, file, report, sampler, unwind);
 }
 
 /* -i: the unfreed bytes per stack now, all of them, however young. */
@@ -255,7 +260,10 @@ int main(int argc, char **argv)
 	const struct interval_figures live_bytes = {collect_live_bytes, &watch, "bytes",
 						    "allocations", "unfreed"};
 	struct interval_sampler sampler = {0};
-	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
+	struct unwind_tables *unwind = NULL;
+	struct trace_hook refresh_unwinding = {unwind_tables__on_wake, NULL, NULL};
+	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler,
+					      &refresh_unwinding};
 	struct trace_hook follow_images = {image_watch__on_wake, &watch, &sample_intervals};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
@@ -277,9 +285,10 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, memstacks_bpf_text, &target,
-			     &files, &exit_code);
+			     &files, &unwind, &exit_code);
 	if (!program)
 		goto cleanup;
+	refresh_unwinding.context = unwind;
 	exit_code = 1;
 	probes = uprobe_set__new();
 	report = stack_report__new("bytes", "allocations");
@@ -296,6 +305,7 @@ int main(int argc, char **argv)
 	watch.probes = probes;
 	watch.target = &target;
 	watch.symbolizer = symbolizer;
+	watch.unwind = unwind;
 	watch.object = settings.object;
 	watch.probe_at_entry = settings.probe_at_entry;
 	watch.all_mode = settings.all;
@@ -325,12 +335,13 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all ? "by bytes allocated" : "with unfreed allocations");
 	print_summary(&settings, &target, &session, report, &losses);
+	report_output__print_stacks(report, unwind);
 	interval_sampler__print_classes(&sampler, report);
 	if (settings.min_age_ms)
 		fprintf(stderr, "%s: blocks younger than %llu ms left out of the report\n",
 			program_name, (unsigned long long)settings.min_age_ms);
 	if (files.json && write_json(files.json, &settings, &target, &session, report, &losses,
-				     &sampler))
+				     &sampler, unwind))
 		goto cleanup;
 	if (files.svg &&
 	    report_output__write_svg(files.svg,
@@ -347,6 +358,7 @@ cleanup:
 	stack_report__free(report);
 	image_watch__free(&watch);
 	interval_sampler__free(&sampler);
+	unwind_tables__free(unwind);
 	if (target.pid)
 		target__close(&target);
 	return exit_code;

@@ -46,7 +46,8 @@ enum pgfaultstacks_option {
 static const char help_text[] =
 	"Usage: pgfaultstacks [-h] [-p PID | -c COMMAND] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 	"                     [--all-faults] [--json FILE] [--svg FILE]\n"
-	"                     [--stack-storage-size N] [--max-pages N] [-v] [duration]\n"
+	"                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
+	"                     [duration]\n"
 	"\n"
 	"Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 	"faulted in while tracing and still resident at its end.\n"
@@ -71,6 +72,9 @@ static const char help_text[] =
 	"      --stack-storage-size N\n"
 	"                        distinct stacks the BPF stack map holds (default 16384)\n"
 	"      --max-pages N     pages recorded at once (default 1048576)\n"
+	"      --unwind MODE     how stacks are walked: fp (frame pointers), cfi (the unwind\n"
+	"                        tables of every object's .eh_frame), or auto (tables for\n"
+	"                        objects built without frame pointers; the default)\n"
 	"  -v, --verbose         say what was attached\n"
 	"      --ebpf            print the BPF program as it will be compiled, and exit\n"
 	"\n"
@@ -87,6 +91,9 @@ static const char help_text[] =
 	"                                 # start a command and trace it from its first fault\n"
 	"  pgfaultstacks -p 181 --json out.json -T 5\n"
 	"                                 # the 5 largest stacks, and everything as JSON\n"
+	"  pgfaultstacks -p 181 --unwind fp\n"
+	"                                 # stacks by frame pointers only: cheaper, but cut\n"
+	"                                 # short in code built without them\n"
 	"  pgfaultstacks -p 181 --svg pages.svg 30\n"
 	"                                 # a flame graph of 30 seconds' resident pages\n";
 
@@ -230,7 +237,7 @@ static void print_summary(const struct settings *settings, const struct target *
 static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
 		      const struct stack_report *report, const struct pgfault_totals *totals,
-		      const struct interval_sampler *sampler)
+		      const struct interval_sampler *sampler, const struct unwind_tables *unwind)
 {
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
@@ -252,7 +259,7 @@ static int write_json(struct output_file *file, const struct settings *settings,
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, file, report, sampler);
+	return report_output__end_json(&writer, file, report, sampler, unwind);
 }
 
 /* The report from the maps: resident pages per stack, or every fault with --all-faults. */
@@ -309,7 +316,10 @@ int main(int argc, char **argv)
 	const struct interval_figures resident_pages = {collect_resident_pages, &sources, "pages",
 							"faults", "resident"};
 	struct interval_sampler sampler = {0};
-	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler, NULL};
+	struct unwind_tables *unwind = NULL;
+	struct trace_hook refresh_unwinding = {unwind_tables__on_wake, NULL, NULL};
+	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler,
+					      &refresh_unwinding};
 	struct pgfault_totals totals;
 	struct report_files files = {0};
 	struct trace_session session;
@@ -326,9 +336,10 @@ int main(int argc, char **argv)
 	common = &settings.common;
 
 	program = tool_start(common, &settings, build_defines, pgfaultstacks_bpf_text, &target,
-			     &files, &exit_code);
+			     &files, &unwind, &exit_code);
 	if (!program)
 		goto cleanup;
+	refresh_unwinding.context = unwind;
 	exit_code = 1;
 	report = settings.all_faults ? stack_report__new("faults", NULL)
 				     : stack_report__new("pages", "faults");
@@ -370,9 +381,10 @@ int main(int argc, char **argv)
 	report_output__write(common, &target, report,
 			     settings.all_faults ? "by page faults" : "by resident pages faulted in");
 	print_summary(&settings, &target, &session, report, &totals);
+	report_output__print_stacks(report, unwind);
 	interval_sampler__print_classes(&sampler, report);
 	if (files.json && write_json(files.json, &settings, &target, &session, report, &totals,
-				     &sampler))
+				     &sampler, unwind))
 		goto cleanup;
 	if (files.svg &&
 	    report_output__write_svg(files.svg,
@@ -389,6 +401,7 @@ cleanup:
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
+	unwind_tables__free(unwind);
 	if (target.pid)
 		target__close(&target);
 	return exit_code;

@@ -1,0 +1,227 @@
+/*
+ * The user stack walk through unwind tables (unwind_rows.h): for each frame,
+ * the row covering its address says where the caller's frame and return
+ * address are. Addresses no row covers are walked through the frame pointer.
+ * Included by user_stacks.h when the program is compiled with -D UNWIND_ROWS
+ * (the size of the row map). BPF only.
+ */
+#ifndef CFI_WALK_H
+#define CFI_WALK_H
+
+#include "unwind_rows.h"
+
+BPF_ARRAY(unwind_rows, struct unwind_row, UNWIND_ROWS);
+BPF_ARRAY(unwind_mapping_sets, struct unwind_mapping_set, 2);
+BPF_ARRAY(unwind_active_set, u32, 1);
+
+BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
+
+/*
+ * Halvings that narrow UNWIND_MAX_MAPPINGS mappings, and 2^MAX_ROW_BITS rows,
+ * to one. The searches always take them all, with no branch on what they
+ * compare: the verifier then checks one path through them instead of one per
+ * outcome, which for 127 frames would exceed its limit.
+ */
+#define MAPPING_SEARCH_STEPS 9
+#define MAX_ROW_BITS 24
+
+/* 1 if a <= b, without a branch; both are user addresses (below 2^63). */
+static __always_inline u64 at_or_below(u64 a, u64 b)
+{
+	return 1 - ((b - a) >> 63);
+}
+
+struct cfi_walk {
+	struct unwind_mapping_set *set;
+	u64 ip;
+	u64 sp;
+	u64 bp;
+	u32 depth;
+	u32 ip_is_return_address;	/* look up ip - 1: the call, which may be a function's last instruction */
+};
+
+/*
+ * Counted in the map, not in the walk's state: the verifier tells apart
+ * states whose known values differ, and per-path counts would make one state
+ * per mix of frame kinds, more than its limit allows.
+ */
+static __always_inline void count_unwind(int which)
+{
+	u64 *count = unwind_counts.lookup(&which);
+
+	if (count)
+		*count += 1;	/* per CPU: no other writer */
+}
+
+/* The mapping that holds `address`, or NULL. */
+static __always_inline struct unwind_mapping *find_mapping(struct unwind_mapping_set *set, u64 address)
+{
+	struct unwind_mapping *mapping;
+	u32 low = 0, size = set->count;
+
+	if (!size || size > UNWIND_MAX_MAPPINGS)
+		return NULL;
+	/* The last mapping that starts at or below `address`. */
+	for (int i = 0; i < MAPPING_SEARCH_STEPS; i++) {
+		u32 half = size / 2, candidate = low + half;
+
+		/* Hidden from the compiler, which would drop the mask the verifier needs. */
+		asm volatile("" : "+r"(candidate));
+		candidate &= UNWIND_MAX_MAPPINGS - 1;
+		low += half * at_or_below(set->mappings[candidate].start, address);
+		size -= half;
+	}
+	asm volatile("" : "+r"(low));
+	mapping = &set->mappings[low & (UNWIND_MAX_MAPPINGS - 1)];
+	if (address < mapping->start || address >= mapping->end)
+		return NULL;
+	return mapping;
+}
+
+enum row_search {
+	ROW_FOUND,
+	ROW_NONE,		/* no row covers the address: walk this frame by its frame pointer */
+	ROW_MAP_FAILED,		/* a lookup failed: end the walk */
+};
+
+/*
+ * The last row at or before `address` in the mapping's object, copied into
+ * `found`. A failed lookup ends the walk rather than falling back, so that
+ * the verifier need not follow the rest of the walk from each of them.
+ */
+static __always_inline int find_row(struct unwind_mapping *mapping, u64 address,
+				    struct unwind_row *found)
+{
+	u32 low = mapping->first_row, size = mapping->rows;
+	u64 offset = address - mapping->bias;
+	struct unwind_row *row;
+
+	if (offset >> 32 || !size || size >> MAX_ROW_BITS)
+		return ROW_NONE;
+	for (int i = 0; i < MAX_ROW_BITS; i++) {
+		u32 half = size / 2, candidate = low + half;
+
+		row = unwind_rows.lookup(&candidate);
+		if (!row)
+			return ROW_MAP_FAILED;
+		low += half * at_or_below(row->address, offset);
+		size -= half;
+	}
+	row = unwind_rows.lookup(&low);
+	if (!row)
+		return ROW_MAP_FAILED;
+	*found = *row;
+	return found->address <= offset ? ROW_FOUND : ROW_NONE;
+}
+
+/* The caller's frame through the frame pointer; 0 when the chain ends. */
+static __always_inline int step_by_frame_pointer(struct cfi_walk *walk)
+{
+	u64 frame[2];		/* the saved frame pointer, then the return address */
+
+	if ((walk->bp & 7) || walk->bp < walk->sp || walk->bp - walk->sp > USER_STACK_SPAN)
+		return 0;
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)walk->bp))
+		return 0;
+	walk->sp = walk->bp + sizeof(frame);
+	walk->bp = frame[0];
+	walk->ip = frame[1];
+	count_unwind(UNWIND_FRAMES_BY_FRAME_POINTER);
+	return 1;
+}
+
+/* The caller's frame as `row` describes it; 0 when the stack ends or the row's result is not a frame. */
+static __always_inline int step_by_row(struct cfi_walk *walk, const struct unwind_row *row)
+{
+	u64 frame[2];		/* read at cfa - 16: the usual saved rbp slot, then the return address */
+	u64 cfa;
+
+	switch (row->cfa_rule) {
+	case UNWIND_CFA_RSP:
+		cfa = walk->sp + row->cfa_offset;
+		break;
+	case UNWIND_CFA_RBP:
+		cfa = walk->bp + row->cfa_offset;
+		break;
+	case UNWIND_CFA_PLT:
+		cfa = walk->sp + row->cfa_offset + ((walk->ip & 15) >= 11 ? 8 : 0);
+		break;
+	default:		/* UNWIND_CFA_ROOT: the thread's outermost frame */
+		return 0;
+	}
+	if (cfa < walk->sp + 8 || cfa - walk->sp > USER_STACK_SPAN)
+		return 0;
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)(cfa - sizeof(frame))))
+		return 0;
+	if (row->rbp_rule == UNWIND_RBP_AT_CFA) {
+		if (row->rbp_offset != -16 &&
+		    bpf_probe_read_user(&frame[0], sizeof(frame[0]), (void *)(cfa + row->rbp_offset)))
+			return 0;
+		walk->bp = frame[0];
+	} else if (row->rbp_rule == UNWIND_RBP_UNKNOWN) {
+		walk->bp = 0;
+	}
+	walk->sp = cfa;
+	walk->ip = frame[1];
+	count_unwind(UNWIND_FRAMES_BY_ROWS);
+	return 1;
+}
+
+/* Records walk->ip, then moves to its caller. Returns 1 to stop. */
+static __always_inline int cfi_walk_step(struct cfi_walk *walk)
+{
+	struct unwind_mapping *mapping;
+	struct unwind_row row = {};
+	int search = ROW_NONE;
+	struct user_stack *stack;
+	u32 depth = walk->depth;
+	int zero = 0, moved;
+
+	stack = stack_scratch.lookup(&zero);
+	if (!stack || depth >= USER_STACK_FRAMES - 1 || !walk->ip)
+		return 1;
+	stack->ips[depth] = walk->ip;
+	walk->depth = depth + 1;
+
+	mapping = find_mapping(walk->set, walk->ip - walk->ip_is_return_address);
+	if (!mapping)
+		count_unwind(UNWIND_UNMAPPED_ADDRESSES);
+	else if (mapping->rows)
+		search = find_row(mapping, walk->ip - walk->ip_is_return_address, &row);
+	walk->ip_is_return_address = 1;
+	if (search == ROW_MAP_FAILED)
+		return 1;
+	if (search == ROW_FOUND && row.cfa_rule != UNWIND_CFA_NONE)
+		moved = step_by_row(walk, &row);
+	else
+		moved = step_by_frame_pointer(walk);
+	return !moved;
+}
+
+/*
+ * The user stack whose innermost frame is at `ip` with stack pointer `sp` and
+ * frame pointer `bp`, walked through the unwind tables into the per-CPU
+ * scratch stack; the number of frames, or 0 when there are no tables yet.
+ */
+static __always_inline u32 walk_by_rows(u64 ip, u64 sp, u64 bp, int ip_is_return_address)
+{
+	struct cfi_walk walk = {.ip = ip, .sp = sp, .bp = bp,
+				.ip_is_return_address = ip_is_return_address};
+	int zero = 0;
+	u32 *active = unwind_active_set.lookup(&zero);
+	u32 which;
+
+	if (!active)
+		return 0;
+	which = *active & 1;
+	walk.set = unwind_mapping_sets.lookup(&which);
+	if (!walk.set)
+		return 0;
+	for (int i = 0; i < USER_STACK_FRAMES; i++) {
+		if (cfi_walk_step(&walk))
+			break;
+	}
+	return walk.depth;
+}
+
+#endif

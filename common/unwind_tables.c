@@ -1,0 +1,464 @@
+#include "unwind_tables.h"
+
+#include <bcc/libbpf.h>
+#include <errno.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfi_rows.h"
+#include "elf_functions.h"
+#include "errors.h"
+#include "growable_array.h"
+#include "proc_maps.h"
+#include "trace_session.h"
+#include "unwind_rows.h"
+
+/*
+ * Room in the row map beyond the rows read at start: libraries are mapped
+ * after a -c command starts, and by dlopen() later. 2^20 rows take 12 MB.
+ */
+#define MINIMUM_CAPACITY (1U << 20)
+
+/*
+ * An object whose functions nearly all define their frame from rbp was built
+ * with frame pointers: auto mode walks it by them, which costs no lookup.
+ */
+#define FRAME_POINTER_SHARE 0.8
+
+/* Why an object has no rows in the map. */
+enum object_walk {
+	WALK_BY_ROWS,
+	WALK_BUILT_WITH_FRAME_POINTERS,	/* auto mode */
+	WALK_NO_CFI,
+	WALK_UNREADABLE,
+	WALK_TABLE_FULL,
+};
+
+static const char *const walk_names[] = {
+	[WALK_BY_ROWS] = "unwind tables",
+	[WALK_BUILT_WITH_FRAME_POINTERS] = "frame pointers (built with them)",
+	[WALK_NO_CFI] = "frame pointers (no CFI)",
+	[WALK_UNREADABLE] = "frame pointers (CFI unreadable)",
+	[WALK_TABLE_FULL] = "frame pointers (row map full)",
+};
+
+/* One mapped file: its rows are read once, whatever maps it. */
+struct unwind_object {
+	char *name;		/* as /proc/PID/maps names it */
+	uint64_t inode;
+	struct cfi_rows cfi;	/* freed once loaded */
+	uint32_t first_row;
+	uint32_t rows;		/* in the row map; 0: walked by frame pointers */
+	enum object_walk walk;
+	bool loaded;
+};
+
+struct unwind_tables {
+	pid_t pid;
+	enum unwind_mode mode;
+	bool mapped;		/* the target runs its own program: its maps are worth reading */
+	bool verbose;
+	struct unwind_object *objects;
+	size_t object_count, object_capacity;
+	struct unwind_mapping_set mappings;
+	uint32_t capacity, used_rows;
+	int rows_fd, sets_fd, active_fd, counts_fd;
+	uint32_t active_set;
+	uint64_t unmapped_seen;
+	uint64_t last_refresh_ns;
+	uint64_t counts[UNWIND_COUNTS];	/* read at each wake and at the end */
+};
+
+static const char *const mode_names[] = {
+	[UNWIND_AUTO] = "auto",
+	[UNWIND_FRAME_POINTERS] = "fp",
+	[UNWIND_CFI] = "cfi",
+};
+
+const char *unwind_mode__name(enum unwind_mode mode)
+{
+	return mode_names[mode];
+}
+
+bool unwind_mode__parse(const char *text, enum unwind_mode *mode)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (!strcmp(text, mode_names[i])) {
+			*mode = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct unwind_object *find_object(struct unwind_tables *tables, const struct map_entry *entry)
+{
+	for (size_t i = 0; i < tables->object_count; i++) {
+		struct unwind_object *object = &tables->objects[i];
+
+		if (object->inode == entry->inode && !strcmp(object->name, entry->path))
+			return object;
+	}
+	return NULL;
+}
+
+/* Reads the CFI of the file `entry` maps and decides how its frames are walked. */
+static void read_object(struct unwind_tables *tables, struct unwind_object *object, const char *file)
+{
+	int err = cfi_rows__read(file, &object->cfi);
+
+	if (err) {
+		object->walk = WALK_UNREADABLE;
+		if (tables->verbose)
+			print_warning("cannot read the CFI of %s: %s; its frames are walked by frame pointers",
+				      object->name, strerror(-err));
+	} else if (!object->cfi.count) {
+		object->walk = WALK_NO_CFI;
+	} else if (tables->mode == UNWIND_AUTO &&
+		   object->cfi.functions_with_frame_pointer >=
+			   FRAME_POINTER_SHARE * object->cfi.functions) {
+		object->walk = WALK_BUILT_WITH_FRAME_POINTERS;
+	} else {
+		object->walk = WALK_BY_ROWS;
+	}
+	if (object->walk != WALK_BY_ROWS)
+		cfi_rows__free(&object->cfi);
+}
+
+static struct unwind_object *add_object(struct unwind_tables *tables, const struct map_entry *entry)
+{
+	struct unwind_object *object;
+	char file[4096];
+
+	if (growable_array__reserve(&tables->objects, &tables->object_capacity,
+				    tables->object_count + 1, sizeof(*object)))
+		return NULL;
+	object = &tables->objects[tables->object_count];
+	*object = (struct unwind_object){.name = strdup(entry->path), .inode = entry->inode};
+	if (!object->name)
+		return NULL;
+	tables->object_count++;
+	map_entry__file_path(tables->pid, entry, file, sizeof(file));
+	read_object(tables, object, file);
+	return object;
+}
+
+/* Adds one executable mapping to the set being built, with its object's rows. */
+static int add_mapping(const struct map_entry *entry, void *context)
+{
+	struct unwind_tables *tables = context;
+	struct unwind_mapping_set *set = &tables->mappings;
+	struct unwind_mapping *mapping;
+	struct unwind_object *object;
+	uint64_t address = 0;
+	char file[4096];
+
+	/*
+	 * [vsyscall] sits in the kernel's half: the walk's branch-free
+	 * comparisons hold only for user addresses, below 2^63.
+	 */
+	if (!entry->executable || entry->start >> 63 || set->count == UNWIND_MAX_MAPPINGS)
+		return 0;
+	mapping = &set->mappings[set->count++];
+	/* Anonymous code (a JIT's) has no rows, but is known: no refresh for it. */
+	*mapping = (struct unwind_mapping){.start = entry->start, .end = entry->end};
+	if (!entry->inode || entry->path[0] != '/')
+		return 0;
+	object = find_object(tables, entry);
+	if (!object)
+		object = add_object(tables, entry);
+	if (!object)
+		return -ENOMEM;
+	map_entry__file_path(tables->pid, entry, file, sizeof(file));
+	if (object->walk != WALK_BY_ROWS && object->walk != WALK_TABLE_FULL)
+		return 0;
+	if (elf_address_of_offset(file, entry->file_offset, &address))
+		return 0;
+	mapping->bias = entry->start - address;
+	mapping->first_row = object->first_row;
+	mapping->rows = object->rows;
+	return 0;
+}
+
+static int scan_mappings(struct unwind_tables *tables)
+{
+	tables->mappings.count = 0;
+	return proc_maps__foreach(tables->pid, add_mapping, tables);
+}
+
+struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool mapped,
+					 bool verbose)
+{
+	struct unwind_tables *tables = calloc(1, sizeof(*tables));
+
+	if (!tables)
+		return NULL;
+	tables->pid = pid;
+	tables->mode = mode;
+	tables->mapped = mapped;
+	tables->verbose = verbose;
+	tables->rows_fd = tables->sets_fd = tables->active_fd = tables->counts_fd = -1;
+	if (mode == UNWIND_FRAME_POINTERS || !mapped)
+		return tables;
+	if (scan_mappings(tables) == -ENOMEM) {
+		unwind_tables__free(tables);
+		return NULL;
+	}
+	/* A target gone already is not our failure: it is reported when attaching. */
+	return tables;
+}
+
+void unwind_tables__free(struct unwind_tables *tables)
+{
+	if (!tables)
+		return;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		free(tables->objects[i].name);
+		cfi_rows__free(&tables->objects[i].cfi);
+	}
+	free(tables->objects);
+	free(tables);
+}
+
+static uint64_t pending_rows(const struct unwind_tables *tables)
+{
+	uint64_t rows = 0;
+
+	for (size_t i = 0; i < tables->object_count; i++)
+		if (!tables->objects[i].loaded)
+			rows += tables->objects[i].cfi.count;
+	return rows;
+}
+
+uint32_t unwind_tables__capacity(const struct unwind_tables *tables)
+{
+	uint64_t wanted;
+
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	wanted = 2 * pending_rows(tables);
+	if (wanted < MINIMUM_CAPACITY)
+		wanted = MINIMUM_CAPACITY;
+	/* The walk's search covers 2^24 rows. */
+	if (wanted > (1U << 24))
+		wanted = 1U << 24;
+	return wanted;
+}
+
+/* Writes the rows of objects read since the last load into the row map. */
+static int load_rows(struct unwind_tables *tables)
+{
+	for (size_t i = 0; i < tables->object_count; i++) {
+		struct unwind_object *object = &tables->objects[i];
+		uint32_t count = object->cfi.count;
+		uint32_t *keys;
+		int err;
+
+		if (object->loaded || object->walk != WALK_BY_ROWS)
+			continue;
+		object->loaded = true;
+		if (count > tables->capacity - tables->used_rows) {
+			object->walk = WALK_TABLE_FULL;
+			print_warning("no room for the %u unwind rows of %s: its frames are walked by frame pointers",
+				      count, object->name);
+			cfi_rows__free(&object->cfi);
+			continue;
+		}
+		keys = malloc(count * sizeof(*keys));
+		if (!keys)
+			return -ENOMEM;
+		for (uint32_t row = 0; row < count; row++)
+			keys[row] = tables->used_rows + row;
+		err = bpf_update_batch(tables->rows_fd, keys, object->cfi.rows, &count);
+		free(keys);
+		if (err)
+			return -errno;
+		object->first_row = tables->used_rows;
+		object->rows = count;
+		tables->used_rows += count;
+		cfi_rows__free(&object->cfi);
+	}
+	return 0;
+}
+
+/* Rescans the mappings into the set the walk is not reading, then switches it there. */
+static int publish_mappings(struct unwind_tables *tables)
+{
+	uint32_t next = tables->active_set ^ 1, zero = 0;
+	int err;
+
+	err = scan_mappings(tables);
+	err = err ?: load_rows(tables);
+	/* Rows of objects just loaded: fill their mappings in. */
+	err = err ?: scan_mappings(tables);
+	if (err)
+		return err;
+	if (bpf_update_elem(tables->sets_fd, &next, &tables->mappings, BPF_ANY) ||
+	    bpf_update_elem(tables->active_fd, &zero, &next, BPF_ANY))
+		return -errno;
+	tables->active_set = next;
+	return 0;
+}
+
+int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *program)
+{
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	tables->capacity = unwind_tables__capacity(tables);
+	tables->rows_fd = bpf_program__map_fd(program, "unwind_rows");
+	tables->sets_fd = bpf_program__map_fd(program, "unwind_mapping_sets");
+	tables->active_fd = bpf_program__map_fd(program, "unwind_active_set");
+	tables->counts_fd = bpf_program__map_fd(program, "unwind_counts");
+	if (tables->rows_fd < 0 || tables->sets_fd < 0 || tables->active_fd < 0 || tables->counts_fd < 0)
+		return -ENOENT;
+	/* The set starts at 0, which the walk reads now: fill set 1 and switch. */
+	tables->active_set = 0;
+	return tables->mapped ? publish_mappings(tables) : 0;
+}
+
+/* The kernel's possible CPUs (as "0-3,8"): how many values a per-CPU map holds per key. */
+static int possible_cpus(void)
+{
+	FILE *file = fopen("/sys/devices/system/cpu/possible", "re");
+	int first, last, highest = -1;
+	char separator;
+
+	if (!file)
+		return -errno;
+	while (fscanf(file, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(file, "%c", &separator) == 1 && separator == '-' &&
+		    fscanf(file, "%d%c", &last, &separator) < 1)
+			break;
+		if (last > highest)
+			highest = last;
+		if (separator != ',')
+			break;
+	}
+	fclose(file);
+	return highest >= 0 ? highest + 1 : -EINVAL;
+}
+
+/* Sums the walk's per-CPU counters into tables->counts. */
+static int read_counts(struct unwind_tables *tables)
+{
+	int cpus = possible_cpus();
+	uint64_t *values;
+
+	if (cpus <= 0 || tables->counts_fd < 0)
+		return -EINVAL;
+	values = calloc(cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	for (uint32_t which = 0; which < UNWIND_COUNTS; which++) {
+		tables->counts[which] = 0;
+		if (bpf_lookup_elem(tables->counts_fd, &which, values))
+			continue;
+		for (int cpu = 0; cpu < cpus; cpu++)
+			tables->counts[which] += values[cpu];
+	}
+	free(values);
+	return 0;
+}
+
+int unwind_tables__refresh(struct unwind_tables *tables)
+{
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	tables->mapped = true;
+	return publish_mappings(tables);
+}
+
+int unwind_tables__on_wake(void *context)
+{
+	struct unwind_tables *tables = context;
+	uint64_t now_ns = trace_session__now_ns();
+
+	if (tables->mode == UNWIND_FRAME_POINTERS || now_ns - tables->last_refresh_ns < 1000000000ULL)
+		return 0;
+	tables->last_refresh_ns = now_ns;
+	if (read_counts(tables) || tables->counts[UNWIND_UNMAPPED_ADDRESSES] == tables->unmapped_seen)
+		return 0;
+	tables->unmapped_seen = tables->counts[UNWIND_UNMAPPED_ADDRESSES];
+	unwind_tables__refresh(tables);
+	return 0;
+}
+
+static uint64_t table_bytes(const struct unwind_tables *tables)
+{
+	return (uint64_t)tables->used_rows * sizeof(struct unwind_row);
+}
+
+static uint64_t map_bytes(const struct unwind_tables *tables)
+{
+	return (uint64_t)tables->capacity * sizeof(struct unwind_row) +
+	       2 * sizeof(struct unwind_mapping_set);
+}
+
+static size_t objects_walked_by_rows(const struct unwind_tables *tables)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < tables->object_count; i++)
+		count += tables->objects[i].walk == WALK_BY_ROWS;
+	return count;
+}
+
+void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
+{
+	struct unwind_tables *counted = (struct unwind_tables *)tables;
+
+	if (tables->mode == UNWIND_FRAME_POINTERS) {
+		fprintf(out, "; unwinding by frame pointers");
+		return;
+	}
+	read_counts(counted);
+	fprintf(out, "; unwinding %s: tables for %zu of %zu objects, %u rows (%llu kB of a %llu kB map); frames walked by tables %llu, by frame pointers %llu",
+		unwind_mode__name(tables->mode), objects_walked_by_rows(tables), tables->object_count,
+		tables->used_rows, (unsigned long long)table_bytes(tables) / 1024,
+		(unsigned long long)map_bytes(tables) / 1024,
+		(unsigned long long)tables->counts[UNWIND_FRAMES_BY_ROWS],
+		(unsigned long long)tables->counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+	if (!tables->verbose)
+		return;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		const struct unwind_object *object = &tables->objects[i];
+
+		fprintf(out, "\n  %s: %s", object->name, walk_names[object->walk]);
+		if (object->walk == WALK_BY_ROWS)
+			fprintf(out, ", %u rows (%llu kB)", object->rows,
+				(unsigned long long)object->rows * sizeof(struct unwind_row) / 1024);
+	}
+}
+
+void unwind_tables__write_json(const struct unwind_tables *tables, struct json_writer *writer)
+{
+	struct unwind_tables *counted = (struct unwind_tables *)tables;
+
+	json_writer__begin_object(writer, "unwinding");
+	json_writer__string(writer, "mode", unwind_mode__name(tables->mode));
+	if (tables->mode != UNWIND_FRAME_POINTERS) {
+		read_counts(counted);
+		json_writer__u64(writer, "table_rows", tables->used_rows);
+		json_writer__u64(writer, "table_bytes", table_bytes(tables));
+		json_writer__u64(writer, "map_bytes", map_bytes(tables));
+		json_writer__u64(writer, "frames_by_tables", tables->counts[UNWIND_FRAMES_BY_ROWS]);
+		json_writer__u64(writer, "frames_by_frame_pointers",
+				 tables->counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+		json_writer__begin_array(writer, "objects");
+		for (size_t i = 0; i < tables->object_count; i++) {
+			const struct unwind_object *object = &tables->objects[i];
+
+			json_writer__begin_object(writer, NULL);
+			json_writer__string(writer, "path", object->name);
+			json_writer__string(writer, "walked_by", walk_names[object->walk]);
+			json_writer__u64(writer, "rows", object->rows);
+			json_writer__u64(writer, "bytes", (uint64_t)object->rows * sizeof(struct unwind_row));
+			json_writer__end_object(writer);
+		}
+		json_writer__end_array(writer);
+	}
+	json_writer__end_object(writer);
+}
