@@ -1,0 +1,118 @@
+"""Stacks through code built without frame pointers: the unwind tables (--unwind).
+
+The ground-truth targets are built twice: -O0 with frame pointers, and -O2
+-fomit-frame-pointer (the *_omit_fp targets), as distributions build. Both
+builds must give the same exact figures per site, with the callers named up to
+the thread's root.
+"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ground_truth  # noqa: E402
+import page_truth  # noqa: E402
+from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
+                     trace_waiting_target)
+from test_memstacks import GroundTruthMixin  # noqa: E402
+
+# Where a complete walk of the main thread and of other threads ends.
+MAIN_THREAD_ROOT = "_start"
+THREAD_ROOTS = {"clone3", "clone", "__clone3"}
+
+
+def trace(tool, target_name, *args):
+    target = WaitingTarget(target_name)
+    try:
+        run = trace_waiting_target(tool, target, list(args))
+    finally:
+        target.kill()
+    return run, target.output
+
+
+class Memstacks(GroundTruthMixin, ToolTestCase):
+    def assertSitesReachRoot(self, run):
+        for stack in run.json["stacks"]:
+            frames = stack["frames"]
+            if len(frames) >= 2 and frames[-2] in ground_truth.SITES:
+                roots = THREAD_ROOTS if frames[-2] in ground_truth.CALLERS else {MAIN_THREAD_ROOT}
+                self.assertIn(frames[0], roots, frames)
+
+    def test_unfreed_without_frame_pointers(self):
+        run, _ = trace("memstacks", "ground_truth_omit_fp")
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertSitesReachRoot(run)
+        quality = run.json["stack_quality"]
+        self.assertEqual(quality["truncated"], 0, run)
+        self.assertEqual(quality["reached_root"], len(run.json["stacks"]))
+        unwinding = run.json["unwinding"]
+        self.assertEqual(unwinding["mode"], "auto")
+        walked = {os.path.basename(o["path"]): o["walked_by"] for o in unwinding["objects"]}
+        self.assertEqual(walked["ground_truth_omit_fp"], "unwind tables")
+        self.assertEqual(walked["libc.so.6"], "unwind tables")
+        self.assertGreater(unwinding["table_bytes"], 0)
+        self.assertGreater(unwinding["frames_by_tables"], 0)
+        self.assertRegex(run.stderr, r"memstacks: \d+ of \d+ stacks \(100\.0% of the bytes\) "
+                                     r"reached the thread's root; unwinding auto: tables for")
+
+    def test_all_without_frame_pointers_under_command(self):
+        run = run_command("memstacks", ["-a", "-c", target_path("ground_truth_omit_fp")])
+        self.assertSitesExact(run, ground_truth.ALL)
+        self.assertSitesReachRoot(run)
+
+    def test_tables_for_every_object_on_the_frame_pointer_build(self):
+        """--unwind cfi walks even code built with frame pointers by its tables: same figures."""
+        run, _ = trace("memstacks", "ground_truth", "--unwind", "cfi")
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertSitesReachRoot(run)
+        walked = {os.path.basename(o["path"]): o["walked_by"]
+                  for o in run.json["unwinding"]["objects"]}
+        self.assertEqual(walked["ground_truth"], "unwind tables")
+
+    def test_auto_walks_the_frame_pointer_build_by_frame_pointers(self):
+        run, _ = trace("memstacks", "ground_truth")
+        self.assertSitesExact(run, ground_truth.UNFREED)
+        self.assertSitesReachRoot(run)
+        walked = {os.path.basename(o["path"]): o["walked_by"]
+                  for o in run.json["unwinding"]["objects"]}
+        self.assertEqual(walked["ground_truth"], "frame pointers (built with them)")
+
+    def test_frame_pointers_alone_lose_the_callers(self):
+        """What the tables are for: by frame pointers, the -O2 build's stacks stop short."""
+        run, _ = trace("memstacks", "ground_truth_omit_fp", "--unwind", "fp")
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(run.json["unwinding"], {"mode": "fp"})
+        self.assertGreater(run.json["stack_quality"]["truncated"], 0)
+        sites = [stack["frames"] for stack in run.json["stacks"]
+                 if len(stack["frames"]) >= 2 and stack["frames"][-2] in ground_truth.SITES]
+        self.assertTrue(any(frames[0] != MAIN_THREAD_ROOT for frames in sites), sites)
+
+
+class Pgfaultstacks(ToolTestCase):
+    def test_resident_pages_without_frame_pointers(self):
+        run, output = trace("pgfaultstacks", "page_toucher_omit_fp")
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(page_truth.per_site(run.json), page_truth.expected(output))
+        for stack in run.json["stacks"]:
+            frames = stack["frames"]
+            if frames[-1] in page_truth.SITES:
+                self.assertEqual(frames[0], MAIN_THREAD_ROOT, frames)
+                self.assertEqual(frames[-2], "main", frames)
+
+    def test_same_figures_as_the_frame_pointer_build(self):
+        omitted, omitted_output = trace("pgfaultstacks", "page_toucher_omit_fp")
+        kept, kept_output = trace("pgfaultstacks", "page_toucher")
+        self.assertEqual(page_truth.per_site(omitted.json), page_truth.expected(omitted_output))
+        self.assertEqual(page_truth.per_site(kept.json), page_truth.expected(kept_output))
+
+
+class BadInput(unittest.TestCase):
+    def test_unknown_mode(self):
+        run = run_command("memstacks", ["--unwind", "dwarf", "-p", "1"], json_report=False)
+        self.assertEqual(run.returncode, 2)
+        self.assertEqual(run.stderr.strip(), "memstacks: --unwind takes auto, fp or cfi, "
+                                             "not 'dwarf' (see memstacks --help)")
+
+
+if __name__ == "__main__":
+    unittest.main()
