@@ -3,9 +3,10 @@
 #include <string.h>
 
 /*
- * Where a complete walk ends: main for the main thread when the walk cannot
- * go past it (frame pointers); past it, the C library's start and _start; a
- * thread's start_thread, and the clone that made the thread.
+ * What a complete walk passes on its way out: main and the C library's start
+ * for the main thread, start_thread and clone for the others. Any of them
+ * counts, not only the outermost frame: a stripped executable's _start has
+ * no name, and a frame-pointer walk ends at main.
  */
 static const char *const root_functions[] = {
 	"main", "__libc_start_call_main", "__libc_start_main", "_start",
@@ -20,12 +21,20 @@ static int is_root(const char *function)
 	return 0;
 }
 
+static int reached_root(const struct stack_entry *entry)
+{
+	for (size_t i = 0; i < entry->depth; i++)
+		if (is_root(entry->frames[i]))
+			return 1;
+	return 0;
+}
+
 void stack_quality__measure(const struct stack_report *report, struct stack_quality *quality)
 {
 	*quality = (struct stack_quality){0};
 	for (size_t i = 0; i < stack_report__length(report); i++) {
 		const struct stack_entry *entry = stack_report__entry(report, i);
-		int reached = entry->depth && is_root(entry->frames[0]);
+		int reached = reached_root(entry);
 
 		quality->stacks++;
 		quality->value += entry->value;
