@@ -6,14 +6,17 @@ builds must give the same exact figures per site, with the callers named up to
 the thread's root.
 """
 import os
+import signal
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import ground_truth  # noqa: E402
 import page_truth  # noqa: E402
-from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
-                     trace_waiting_target)
+from harness import (ToolTestCase, WaitingTarget, finish_tool, run_command,  # noqa: E402
+                     start_tool, target_path, trace_waiting_target, wait_for_tracing)
+from redis_server import RedisServer  # noqa: E402
 from test_memstacks import GroundTruthMixin  # noqa: E402
 
 # Where a complete walk of the main thread and of other threads ends.
@@ -104,6 +107,81 @@ class Pgfaultstacks(ToolTestCase):
         kept, kept_output = trace("pgfaultstacks", "page_toucher")
         self.assertEqual(page_truth.per_site(omitted.json), page_truth.expected(omitted_output))
         self.assertEqual(page_truth.per_site(kept.json), page_truth.expected(kept_output))
+
+
+# Debian's own binaries, built without frame pointers.
+PYTHON = "/usr/bin/python3"
+LIST_GROWER = os.path.join(os.path.dirname(__file__), "targets", "list_grower.py")
+REDIS_LOAD = ["-t", "set,get,lpush,sadd,hset", "-n", "20000", "-r", "10000", "-q"]
+# The share of stacks that must reach the thread's root through the tables.
+ROOT_SHARE = 0.95
+
+
+def root_share(run):
+    quality = run.json["stack_quality"]
+    return quality["reached_root"] / quality["stacks"]
+
+
+def frames_seen(run):
+    return {frame for stack in run.json["stacks"] for frame in stack["frames"]}
+
+
+class DistributionBinaries(ToolTestCase):
+    """Both walks, one after the other on the same process and load: the tables
+    reach the root where frame pointers cannot."""
+
+    def trace_redis(self, server, mode):
+        with tempfile.TemporaryDirectory() as directory:
+            json_file = os.path.join(directory, "report.json")
+            process = start_tool("memstacks", ["-a", "-p", str(server.pid), "--unwind", mode],
+                                 json_file)
+            head = wait_for_tracing(process)
+            server.benchmark(*REDIS_LOAD)
+            process.send_signal(signal.SIGINT)
+            run = finish_tool(process, head, json_file)
+        self.assertRunOk(run)
+        return run
+
+    def assertReachesRoot(self, by_tables, by_frame_pointers, names):
+        figures = (f"stacks reaching the thread's root: by tables "
+                   f"{by_tables.json['stack_quality']}, by frame pointers "
+                   f"{by_frame_pointers.json['stack_quality']}")
+        print(figures, file=sys.stderr)
+        self.assertGreaterEqual(root_share(by_tables), ROOT_SHARE, figures)
+        self.assertLess(root_share(by_frame_pointers), root_share(by_tables), figures)
+        self.assertLessEqual(names, frames_seen(by_tables))
+
+    def test_redis_server(self):
+        server = RedisServer()
+        self.addCleanup(server.stop)
+        by_frame_pointers = self.trace_redis(server, "fp")
+        by_tables = self.trace_redis(server, "auto")
+        # The event loop, the command dispatch and the handlers of the load's commands
+        # (LPUSH is a tail call to pushGenericCommand: it has no frame of its own).
+        self.assertReachesRoot(by_tables, by_frame_pointers,
+                               {"main", "aeMain", "processCommand", "call", "setCommand",
+                                "pushGenericCommand", "saddCommand", "hsetCommand"})
+
+    def trace_python(self, tool, mode):
+        target = WaitingTarget(LIST_GROWER, wrapper=(PYTHON,))
+        try:
+            run = trace_waiting_target(tool, target, ["--unwind", mode])
+        finally:
+            target.kill()
+        self.assertRunOk(run)
+        return run
+
+    def test_python3_allocations(self):
+        by_frame_pointers = self.trace_python("memstacks", "fp")
+        by_tables = self.trace_python("memstacks", "auto")
+        self.assertReachesRoot(by_tables, by_frame_pointers,
+                               {"Py_RunMain", "_PyEval_EvalFrameDefault"})
+
+    def test_python3_page_faults(self):
+        by_frame_pointers = self.trace_python("pgfaultstacks", "fp")
+        by_tables = self.trace_python("pgfaultstacks", "auto")
+        self.assertReachesRoot(by_tables, by_frame_pointers,
+                               {"Py_RunMain", "_PyEval_EvalFrameDefault"})
 
 
 class BadInput(unittest.TestCase):

@@ -1,0 +1,42 @@
+"""A python3 target for the unwinding tests: grows a list of objects.
+
+    python3 list_grower.py --wait   print "ready PID", wait for SIGUSR1, grow the
+                                    list, print "done", wait for SIGUSR1, exit
+
+Run by Debian's own python3, built without frame pointers: its allocations
+and page faults come from the interpreter's eval loop.
+"""
+import os
+import signal
+import sys
+
+ITEMS = 200_000
+
+
+class Item:
+    def __init__(self, number):
+        self.number = number
+        self.label = f"item {number:08d}"
+        self.payload = [number] * 16
+
+
+def grow(items):
+    for number in range(ITEMS):
+        items.append(Item(number))
+
+
+def main():
+    wait = "--wait" in sys.argv[1:]
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    print(f"ready {os.getpid()}", flush=True)
+    if wait:
+        signal.sigwait({signal.SIGUSR1})
+    items = []
+    grow(items)
+    print(f"done {len(items)}", flush=True)
+    if wait:
+        signal.sigwait({signal.SIGUSR1})
+
+
+if __name__ == "__main__":
+    main()
