@@ -18,9 +18,10 @@ BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
 
 /*
  * Halvings that narrow UNWIND_MAX_MAPPINGS mappings, and 2^MAX_ROW_BITS rows,
- * to one. The searches always take them all, with no branch on what they
- * compare: the verifier then checks one path through them instead of one per
- * outcome, which for 127 frames would exceed its limit.
+ * to one. The searches do not branch on what they compare (only on the
+ * size left, which the object fixes): the verifier then checks one path
+ * through them instead of one per outcome, which for 127 frames would exceed
+ * its limit.
  */
 #define MAPPING_SEARCH_STEPS 9
 #define MAX_ROW_BITS 24
@@ -62,7 +63,7 @@ static __always_inline struct unwind_mapping *find_mapping(struct unwind_mapping
 	if (!size || size > UNWIND_MAX_MAPPINGS)
 		return NULL;
 	/* The last mapping that starts at or below `address`. */
-	for (int i = 0; i < MAPPING_SEARCH_STEPS; i++) {
+	for (int i = 0; i < MAPPING_SEARCH_STEPS && size > 1; i++) {
 		u32 half = size / 2, candidate = low + half;
 
 		/* Hidden from the compiler, which would drop the mask the verifier needs. */
@@ -98,7 +99,7 @@ static __always_inline int find_row(struct unwind_mapping *mapping, u64 address,
 
 	if (offset >> 32 || !size || size >> MAX_ROW_BITS)
 		return ROW_NONE;
-	for (int i = 0; i < MAX_ROW_BITS; i++) {
+	for (int i = 0; i < MAX_ROW_BITS && size > 1; i++) {
 		u32 half = size / 2, candidate = low + half;
 
 		row = unwind_rows.lookup(&candidate);
