@@ -7,7 +7,11 @@
    memstacks -a walking by frame pointers (--unwind fp) and by the tables
    (--unwind cfi). The difference between the two walks, divided by the frames
    walked, is the cost of a frame looked up in the tables.
-2. Table memory and start-up, for Debian's redis-server and python3: the rows
+2. Per event on Debian's python3 (no frame pointers) growing a list of
+   objects: ns per item untraced, and under memstacks -a by frame pointers
+   (which stop early) and by the tables (which reach the root), with the
+   allocations per item and the frames per stack that memstacks reports.
+3. Table memory and start-up, for Debian's redis-server and python3: the rows
    and bytes of each object's table, the BPF map that holds them, and the time
    from start to the "Tracing" line with and without tables (medians).
 
@@ -60,6 +64,59 @@ def per_event(build, runs, pairs, depth):
           f"x{(cfi - medians['untraced']) / (fp - medians['untraced']):.2f} the added cost\n")
 
 
+def python_per_event(build, runs):
+    memstacks = os.path.join(build, "memstacks")
+    configurations = [("untraced", None, None, False)]
+    for mode in ("fp", "cfi"):
+        configurations.append((f"memstacks -a --unwind {mode}",
+                               [memstacks, "-a", "--unwind", mode, "-p", "{pid}"], "Tracing",
+                               False))
+    target = ["/usr/bin/python3", LIST_GROWER, "--time"]
+    medians = run_configurations(configurations, runs, target, "ns_per_item")
+    print_table(f"python3 growing a list of objects: {runs} runs, medians", "ns/item", medians)
+    for mode in ("fp", "cfi"):
+        report = trace_work(build, mode)
+        stacks = report["stacks"]
+        frames = sum(len(s["frames"]) * s["allocations"] for s in stacks)
+        allocations = report["total_allocations"]
+        quality = report["stack_quality"]
+        added = medians[f"memstacks -a --unwind {mode}"] - medians["untraced"]
+        items = int(report["items"])
+        print(f"--unwind {mode}: {allocations / items:.2f} allocations per item, "
+              f"{frames / allocations:.1f} frames per allocation's stack, "
+              f"{quality['reached_root']} of {quality['stacks']} stacks reach the root; "
+              f"{added * items / allocations:.0f} ns added per allocation")
+    print()
+
+
+def trace_work(build, mode):
+    """memstacks -a on a list_grower while it grows its list once: the report."""
+    target = subprocess.Popen(["/usr/bin/python3", LIST_GROWER, "--wait"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(read_line(target.stdout, "ready line").split()[1])
+        return trace_target(build, target, pid, mode)
+    finally:
+        target.kill()
+        target.wait()
+
+
+def trace_target(build, target, pid, mode):
+    with tempfile.TemporaryDirectory() as directory:
+        json_file = os.path.join(directory, "report.json")
+        process = subprocess.Popen([os.path.join(build, "memstacks"), "-a", "-p", str(pid),
+                                    "--unwind", mode, "--json", json_file],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        while "Tracing" not in read_line(process.stderr, "Tracing line"):
+            pass
+        target.send_signal(signal.SIGUSR1)
+        items = read_line(target.stdout, "done line").split()[1]
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+        with open(json_file) as report:
+            return dict(json.load(report), items=items)
+
+
 def attach(build, pid, mode):
     """Seconds from start to "Tracing", and the JSON of an immediate Ctrl-C."""
     with tempfile.TemporaryDirectory() as directory:
@@ -106,6 +163,7 @@ def main():
 
     for depth in map(int, options.depths.split(",")):
         per_event(options.build, options.runs, options.pairs, depth)
+    python_per_event(options.build, options.runs)
 
     server = RedisServer()
     try:
