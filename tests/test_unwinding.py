@@ -162,24 +162,25 @@ class DistributionBinaries(ToolTestCase):
                                {"main", "aeMain", "processCommand", "call", "setCommand",
                                 "pushGenericCommand", "saddCommand", "hsetCommand"})
 
-    def trace_python(self, tool, mode):
+    def trace_python(self, tool, *args):
         target = WaitingTarget(LIST_GROWER, wrapper=(PYTHON,))
         try:
-            run = trace_waiting_target(tool, target, ["--unwind", mode])
+            run = trace_waiting_target(tool, target, list(args))
         finally:
             target.kill()
         self.assertRunOk(run)
         return run
 
     def test_python3_allocations(self):
-        by_frame_pointers = self.trace_python("memstacks", "fp")
-        by_tables = self.trace_python("memstacks", "auto")
+        # -a: every allocation's stack, not only those of the blocks kept.
+        by_frame_pointers = self.trace_python("memstacks", "-a", "--unwind", "fp")
+        by_tables = self.trace_python("memstacks", "-a", "--unwind", "auto")
         self.assertReachesRoot(by_tables, by_frame_pointers,
                                {"Py_RunMain", "_PyEval_EvalFrameDefault"})
 
     def test_python3_page_faults(self):
-        by_frame_pointers = self.trace_python("pgfaultstacks", "fp")
-        by_tables = self.trace_python("pgfaultstacks", "auto")
+        by_frame_pointers = self.trace_python("pgfaultstacks", "--unwind", "fp")
+        by_tables = self.trace_python("pgfaultstacks", "--unwind", "auto")
         self.assertReachesRoot(by_tables, by_frame_pointers,
                                {"Py_RunMain", "_PyEval_EvalFrameDefault"})
 

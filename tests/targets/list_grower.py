@@ -20,8 +20,11 @@ class Item:
     def __init__(self, number):
         self.number = number
         self.label = f"item {number:08d}"
-        # Over pymalloc's 512 bytes: each payload is a malloc of its own.
+        # Over pymalloc's 512 bytes, each of these is a malloc of its own,
+        # from a path of the interpreter's own: list, bytes and dict.
         self.payload = [number] * 100
+        self.blob = bytes(600) + number.to_bytes(4, "little")
+        self.index = {key: number for key in range(40)}
 
 
 def grow(items):
