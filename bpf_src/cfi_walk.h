@@ -3,7 +3,7 @@
  * the row covering its address says where the caller's frame and return
  * address are. Addresses no row covers are walked through the frame pointer.
  * Included by user_stacks.h when the program is compiled with -D UNWIND_ROWS
- * (the size of the row map). BPF only.
+ * and UNWIND_PAGES (the sizes of the row map and of the page index). BPF only.
  */
 #ifndef CFI_WALK_H
 #define CFI_WALK_H
@@ -11,20 +11,21 @@
 #include "unwind_rows.h"
 
 BPF_ARRAY(unwind_rows, struct unwind_row, UNWIND_ROWS);
+BPF_ARRAY(unwind_pages, u32, UNWIND_PAGES);
 BPF_ARRAY(unwind_mapping_sets, struct unwind_mapping_set, 2);
 BPF_ARRAY(unwind_active_set, u32, 1);
 
 BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
 
 /*
- * Halvings that narrow UNWIND_MAX_MAPPINGS mappings, and 2^MAX_ROW_BITS rows,
- * to one. The searches do not branch on what they compare (only on the
- * size left, which the object fixes): the verifier then checks one path
- * through them instead of one per outcome, which for 127 frames would exceed
- * its limit.
+ * Halvings that narrow UNWIND_MAX_MAPPINGS mappings, and the rows of a page
+ * (at most one per byte of it, 2^12, and the one before), to one. The
+ * searches do not branch on what they compare (only on the size left, which
+ * the object fixes): the verifier then checks one path through them instead
+ * of one per outcome, which for 127 frames would exceed its limit.
  */
 #define MAPPING_SEARCH_STEPS 9
-#define MAX_ROW_BITS 24
+#define PAGE_SEARCH_STEPS 13
 
 /* 1 if a <= b, without a branch; both are user addresses (below 2^63). */
 static __always_inline u64 at_or_below(u64 a, u64 b)
@@ -93,13 +94,26 @@ enum row_search {
 static __always_inline int find_row(struct unwind_mapping *mapping, u64 address,
 				    struct unwind_row *found)
 {
-	u32 low = mapping->first_row, size = mapping->rows;
-	u64 offset = address - mapping->bias;
+	u64 offset = address - mapping->bias, page;
 	struct unwind_row *row;
+	u32 low, size, index;
+	u32 *first, *last;
 
-	if (offset >> 32 || !size || size >> MAX_ROW_BITS)
+	if (offset >> 32)
 		return ROW_NONE;
-	for (int i = 0; i < MAX_ROW_BITS && size > 1; i++) {
+	/* An offset below page_base wraps to a page past the index. */
+	page = (offset - mapping->page_base) >> UNWIND_PAGE_SHIFT;
+	if (page >= mapping->pages)
+		return ROW_NONE;
+	index = mapping->first_page + page;
+	first = unwind_pages.lookup(&index);
+	index += 1;
+	last = unwind_pages.lookup(&index);
+	if (!first || !last)
+		return ROW_MAP_FAILED;
+	low = *first;
+	size = *last - *first + 1;
+	for (int i = 0; i < PAGE_SEARCH_STEPS && size > 1; i++) {
 		u32 half = size / 2, candidate = low + half;
 
 		row = unwind_rows.lookup(&candidate);
@@ -187,7 +201,7 @@ static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 	mapping = find_mapping(walk->set, walk->ip - walk->ip_is_return_address);
 	if (!mapping)
 		count_unwind(UNWIND_UNMAPPED_ADDRESSES);
-	else if (mapping->rows)
+	else if (mapping->pages)
 		search = find_row(mapping, walk->ip - walk->ip_is_return_address, &row);
 	walk->ip_is_return_address = 1;
 	if (search == ROW_MAP_FAILED)

@@ -45,17 +45,29 @@ struct unwind_row {
 #define UNWIND_MAX_MAPPINGS 512
 
 /*
+ * An object's rows are found through its page index, so that a lookup
+ * searches the rows of one page of code instead of the whole object: entry p
+ * of the index (in map unwind_pages) is the row map's index of the last row
+ * at or before page_base + (p << UNWIND_PAGE_SHIFT), or of the object's first
+ * row when there is none; entry `pages` is its last row's. The row for an
+ * address in page p is then among entries p to p + 1 of the index.
+ */
+#define UNWIND_PAGE_SHIFT 12
+
+/*
  * One executable mapping: addresses in [start, end) are `address - bias` in
- * its object, whose rows are unwind_rows[first_row .. first_row + rows). No
- * rows: follow frame pointers there (an object built with them, or without
- * CFI).
+ * its object, whose page index is unwind_pages[first_page .. first_page +
+ * pages]. No pages: follow frame pointers there (an object built with them,
+ * or without CFI).
  */
 struct unwind_mapping {
 	__u64 start;
 	__u64 end;
 	__u64 bias;
-	__u32 first_row;
-	__u32 rows;
+	__u32 first_page;
+	__u32 pages;
+	__u32 page_base;	/* the object's first row's address, rounded down to a page */
+	__u32 padding;
 };
 
 /*

@@ -20,7 +20,7 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	if (settings->print_ebpf) {
 		*unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
 		if (*unwind && !build_defines(tool_settings, settings->pid, &defines) &&
-		    !bpf_defines__add(&defines, "UNWIND_ROWS", unwind_tables__capacity(*unwind))) {
+		    !unwind_tables__add_defines(*unwind, &defines)) {
 			bpf_program__print(stdout, bpf_text, &defines);
 			*exit_code = 0;
 		}
@@ -43,7 +43,7 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	*unwind = unwind_tables__new(target->pid, settings->unwind, !settings->command,
 				     settings->verbose);
 	if (!*unwind || build_defines(tool_settings, target->pid, &defines) ||
-	    bpf_defines__add(&defines, "UNWIND_ROWS", unwind_tables__capacity(*unwind)))
+	    unwind_tables__add_defines(*unwind, &defines))
 		goto out;
 	program = bpf_program__compile(bpf_text, &defines);
 	err = program ? unwind_tables__load(*unwind, program) : 0;

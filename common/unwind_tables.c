@@ -16,10 +16,13 @@
 #include "unwind_rows.h"
 
 /*
- * Room in the row map beyond the rows read at start: libraries are mapped
- * after a -c command starts, and by dlopen() later. 2^20 rows take 12 MB.
+ * Room in the maps beyond what is read at start: libraries are mapped after a
+ * -c command starts, and by dlopen() later. 2^20 rows take 12 MB; 2^18 page
+ * index entries, 1 MB, index 1 GB of code.
  */
-#define MINIMUM_CAPACITY (1U << 20)
+#define MINIMUM_ROWS (1U << 20)
+#define MINIMUM_PAGES (1U << 18)
+#define MAXIMUM_ROWS (1U << 26)
 
 /*
  * An object whose functions nearly all define their frame from rbp was built
@@ -49,8 +52,10 @@ struct unwind_object {
 	char *name;		/* as /proc/PID/maps names it */
 	uint64_t inode;
 	struct cfi_rows cfi;	/* freed once loaded */
-	uint32_t first_row;
 	uint32_t rows;		/* in the row map; 0: walked by frame pointers */
+	uint32_t first_page;	/* its page index in unwind_pages (unwind_rows.h) */
+	uint32_t pages;
+	uint32_t page_base;
 	enum object_walk walk;
 	bool loaded;
 };
@@ -63,8 +68,9 @@ struct unwind_tables {
 	struct unwind_object *objects;
 	size_t object_count, object_capacity;
 	struct unwind_mapping_set mappings;
-	uint32_t capacity, used_rows;
-	int rows_fd, sets_fd, active_fd, counts_fd;
+	uint32_t row_capacity, used_rows;
+	uint32_t page_capacity, used_pages;
+	int rows_fd, pages_fd, sets_fd, active_fd, counts_fd;
 	uint32_t active_set;
 	uint64_t unmapped_seen;
 	uint64_t last_refresh_ns;
@@ -177,8 +183,9 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	if (elf_address_of_offset(file, entry->file_offset, &address))
 		return 0;
 	mapping->bias = entry->start - address;
-	mapping->first_row = object->first_row;
-	mapping->rows = object->rows;
+	mapping->first_page = object->first_page;
+	mapping->pages = object->pages;
+	mapping->page_base = object->page_base;
 	return 0;
 }
 
@@ -199,7 +206,8 @@ struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool 
 	tables->mode = mode;
 	tables->mapped = mapped;
 	tables->verbose = verbose;
-	tables->rows_fd = tables->sets_fd = tables->active_fd = tables->counts_fd = -1;
+	tables->rows_fd = tables->pages_fd = tables->sets_fd = tables->active_fd = -1;
+	tables->counts_fd = -1;
 	if (mode == UNWIND_FRAME_POINTERS || !mapped)
 		return tables;
 	if (scan_mappings(tables) == -ENOMEM) {
@@ -222,63 +230,122 @@ void unwind_tables__free(struct unwind_tables *tables)
 	free(tables);
 }
 
-static uint64_t pending_rows(const struct unwind_tables *tables)
+/* The page index entries of `cfi`'s rows: one per page they span, and one more. */
+static uint64_t page_entries(const struct cfi_rows *cfi)
 {
-	uint64_t rows = 0;
+	uint32_t first = cfi->rows[0].address, last = cfi->rows[cfi->count - 1].address;
 
-	for (size_t i = 0; i < tables->object_count; i++)
-		if (!tables->objects[i].loaded)
-			rows += tables->objects[i].cfi.count;
-	return rows;
+	return ((last >> UNWIND_PAGE_SHIFT) - (first >> UNWIND_PAGE_SHIFT)) + 2;
 }
 
-uint32_t unwind_tables__capacity(const struct unwind_tables *tables)
+/* Twice what the objects read but not loaded need, at least `minimum`. */
+static uint32_t room_for(const struct unwind_tables *tables, bool pages, uint32_t minimum)
 {
-	uint64_t wanted;
+	uint64_t wanted = 0;
 
 	if (tables->mode == UNWIND_FRAME_POINTERS)
 		return 0;
-	wanted = 2 * pending_rows(tables);
-	if (wanted < MINIMUM_CAPACITY)
-		wanted = MINIMUM_CAPACITY;
-	/* The walk's search covers 2^24 rows. */
-	if (wanted > (1U << 24))
-		wanted = 1U << 24;
-	return wanted;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		const struct cfi_rows *cfi = &tables->objects[i].cfi;
+
+		if (!tables->objects[i].loaded && cfi->count)
+			wanted += pages ? page_entries(cfi) : cfi->count;
+	}
+	wanted *= 2;
+	if (wanted < minimum)
+		wanted = minimum;
+	return wanted < MAXIMUM_ROWS ? wanted : MAXIMUM_ROWS;
 }
 
-/* Writes the rows of objects read since the last load into the row map. */
+int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines)
+{
+	return bpf_defines__add(defines, "UNWIND_ROWS", room_for(tables, false, MINIMUM_ROWS)) ?:
+	       bpf_defines__add(defines, "UNWIND_PAGES", room_for(tables, true, MINIMUM_PAGES));
+}
+
+/* Writes `count` values to the array map `fd` from index `first` on. 0 or -errno. */
+static int write_array(int fd, uint32_t first, const void *values, uint32_t count)
+{
+	uint32_t *keys = malloc(count * sizeof(*keys));
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = first + i;
+	if (bpf_update_batch(fd, keys, (void *)values, &count))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+/* The page index of an object whose rows start at row map index `first_row`. */
+static uint32_t *build_page_index(const struct cfi_rows *cfi, uint32_t first_row,
+				  uint32_t page_base, uint32_t entries)
+{
+	uint32_t *index = malloc(entries * sizeof(*index));
+	size_t row = 0;
+
+	if (!index)
+		return NULL;
+	for (uint32_t page = 0; page + 1 < entries; page++) {
+		uint64_t page_start = (uint64_t)page_base + ((uint64_t)page << UNWIND_PAGE_SHIFT);
+
+		while (row + 1 < cfi->count && cfi->rows[row + 1].address <= page_start)
+			row++;
+		index[page] = first_row + row;
+	}
+	index[entries - 1] = first_row + cfi->count - 1;
+	return index;
+}
+
+/* Writes the rows and page index of one object read since the last load. */
+static int load_object(struct unwind_tables *tables, struct unwind_object *object)
+{
+	uint32_t count = object->cfi.count, entries = page_entries(&object->cfi);
+	uint32_t page_base = object->cfi.rows[0].address & ~((1U << UNWIND_PAGE_SHIFT) - 1);
+	uint32_t *index;
+	int err;
+
+	if (count > tables->row_capacity - tables->used_rows ||
+	    entries > tables->page_capacity - tables->used_pages) {
+		object->walk = WALK_TABLE_FULL;
+		print_warning("no room for the %u unwind rows of %s: its frames are walked by frame pointers",
+			      count, object->name);
+		return 0;
+	}
+	index = build_page_index(&object->cfi, tables->used_rows, page_base, entries);
+	if (!index)
+		return -ENOMEM;
+	err = write_array(tables->rows_fd, tables->used_rows, object->cfi.rows, count) ?:
+	      write_array(tables->pages_fd, tables->used_pages, index, entries);
+	free(index);
+	if (err)
+		return err;
+	object->rows = count;
+	object->first_page = tables->used_pages;
+	/* The last entry closes the index: the walk looks only at pages before it. */
+	object->pages = entries - 1;
+	object->page_base = page_base;
+	tables->used_rows += count;
+	tables->used_pages += entries;
+	return 0;
+}
+
+/* Writes the rows of objects read since the last load into the maps. */
 static int load_rows(struct unwind_tables *tables)
 {
 	for (size_t i = 0; i < tables->object_count; i++) {
 		struct unwind_object *object = &tables->objects[i];
-		uint32_t count = object->cfi.count;
-		uint32_t *keys;
-		int err;
+		int err = 0;
 
 		if (object->loaded || object->walk != WALK_BY_ROWS)
 			continue;
 		object->loaded = true;
-		if (count > tables->capacity - tables->used_rows) {
-			object->walk = WALK_TABLE_FULL;
-			print_warning("no room for the %u unwind rows of %s: its frames are walked by frame pointers",
-				      count, object->name);
-			cfi_rows__free(&object->cfi);
-			continue;
-		}
-		keys = malloc(count * sizeof(*keys));
-		if (!keys)
-			return -ENOMEM;
-		for (uint32_t row = 0; row < count; row++)
-			keys[row] = tables->used_rows + row;
-		err = bpf_update_batch(tables->rows_fd, keys, object->cfi.rows, &count);
-		free(keys);
-		if (err)
-			return -errno;
-		object->first_row = tables->used_rows;
-		object->rows = count;
-		tables->used_rows += count;
+		err = load_object(tables, object);
 		cfi_rows__free(&object->cfi);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -306,12 +373,15 @@ int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *progra
 {
 	if (tables->mode == UNWIND_FRAME_POINTERS)
 		return 0;
-	tables->capacity = unwind_tables__capacity(tables);
+	tables->row_capacity = room_for(tables, false, MINIMUM_ROWS);
+	tables->page_capacity = room_for(tables, true, MINIMUM_PAGES);
 	tables->rows_fd = bpf_program__map_fd(program, "unwind_rows");
+	tables->pages_fd = bpf_program__map_fd(program, "unwind_pages");
 	tables->sets_fd = bpf_program__map_fd(program, "unwind_mapping_sets");
 	tables->active_fd = bpf_program__map_fd(program, "unwind_active_set");
 	tables->counts_fd = bpf_program__map_fd(program, "unwind_counts");
-	if (tables->rows_fd < 0 || tables->sets_fd < 0 || tables->active_fd < 0 || tables->counts_fd < 0)
+	if (tables->rows_fd < 0 || tables->pages_fd < 0 || tables->sets_fd < 0 ||
+	    tables->active_fd < 0 || tables->counts_fd < 0)
 		return -ENOENT;
 	/* The set starts at 0, which the walk reads now: fill set 1 and switch. */
 	tables->active_set = 0;
@@ -386,14 +456,24 @@ int unwind_tables__on_wake(void *context)
 	return 0;
 }
 
+static uint64_t object_bytes(const struct unwind_object *object)
+{
+	if (!object->rows)
+		return 0;
+	return (uint64_t)object->rows * sizeof(struct unwind_row) +
+	       (object->pages + 1ULL) * sizeof(uint32_t);
+}
+
 static uint64_t table_bytes(const struct unwind_tables *tables)
 {
-	return (uint64_t)tables->used_rows * sizeof(struct unwind_row);
+	return (uint64_t)tables->used_rows * sizeof(struct unwind_row) +
+	       (uint64_t)tables->used_pages * sizeof(uint32_t);
 }
 
 static uint64_t map_bytes(const struct unwind_tables *tables)
 {
-	return (uint64_t)tables->capacity * sizeof(struct unwind_row) +
+	return (uint64_t)tables->row_capacity * sizeof(struct unwind_row) +
+	       (uint64_t)tables->page_capacity * sizeof(uint32_t) +
 	       2 * sizeof(struct unwind_mapping_set);
 }
 
@@ -429,7 +509,7 @@ void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
 		fprintf(out, "\n  %s: %s", object->name, walk_names[object->walk]);
 		if (object->walk == WALK_BY_ROWS)
 			fprintf(out, ", %u rows (%llu kB)", object->rows,
-				(unsigned long long)object->rows * sizeof(struct unwind_row) / 1024);
+				(unsigned long long)object_bytes(object) / 1024);
 	}
 }
 
@@ -455,7 +535,7 @@ void unwind_tables__write_json(const struct unwind_tables *tables, struct json_w
 			json_writer__string(writer, "path", object->name);
 			json_writer__string(writer, "walked_by", walk_names[object->walk]);
 			json_writer__u64(writer, "rows", object->rows);
-			json_writer__u64(writer, "bytes", (uint64_t)object->rows * sizeof(struct unwind_row));
+			json_writer__u64(writer, "bytes", object_bytes(object));
 			json_writer__end_object(writer);
 		}
 		json_writer__end_array(writer);

@@ -41,10 +41,11 @@ struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool 
 void unwind_tables__free(struct unwind_tables *tables);
 
 /*
- * The row map's size, for -D UNWIND_ROWS: room for the rows read now and for
- * objects mapped later. 0 when the walk follows frame pointers only.
+ * The sizes of the row map and of the page index, -D UNWIND_ROWS and
+ * UNWIND_PAGES: room for the tables read now and for objects mapped later; 0
+ * when the walk follows frame pointers only. 0 or -errno.
  */
-uint32_t unwind_tables__capacity(const struct unwind_tables *tables);
+int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines);
 
 /* Writes the rows and mappings into the compiled program's maps. 0 or -errno. */
 int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *program);
