@@ -9,13 +9,12 @@ size class of each, and RSS also holds the pages jemalloc keeps but has not
 handed out.
 
 Debian builds redis-server without frame pointers (zmalloc keeps a pointer in
-%rbp), so the kernel's frame-pointer walk ends at malloc's direct caller,
-which memstacks reads from the stack: stacks name redis's allocator wrappers
-(zmalloc, zmalloc_usable) and, above them, [unknown] frames or nothing; no
-command (setCommand, dbAdd) can show. The binary keeps its dynamic symbols
-(.dynsym, built with -rdynamic) but not .symtab; its .gnu_debuglink points
-at redis-tools-dbgsym, from the debian-debug archive, which is not installed
-(and would not help: memstacks walks frame pointers, not DWARF).
+%rbp): a frame-pointer walk ends at malloc's direct caller. memstacks walks it
+by the unwind tables of its .eh_frame instead, up to main, through the
+commands (setCommand, dbAdd): test_unwinding.py holds it to that. The figures
+here are by malloc's direct caller, redis's allocator wrappers (zmalloc,
+zmalloc_usable). The binary keeps its dynamic symbols (.dynsym, built with
+-rdynamic) but not .symtab: static functions show as [unknown].
 """
 import os
 import re
