@@ -18,6 +18,22 @@ BPF_ARRAY(unwind_active_set, u32, 1);
 BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
 
 /*
+ * The rows found last, per CPU, by address: a stack's frames recur (the same
+ * return addresses, event after event), and a search costs a cache miss per
+ * halving in a large table, where a hit here costs one. Direct-mapped; a slot
+ * is good for the mapping set's generation it was filled in.
+ */
+#define UNWIND_CACHE_SLOTS 4096
+
+struct unwind_cache_slot {
+	u64 address;		/* the address looked up (a return address - 1) */
+	u32 generation;
+	u32 padding;
+	struct unwind_row row;	/* UNWIND_CFA_NONE: walked by frame pointer */
+};
+BPF_PERCPU_ARRAY(unwind_cache, struct unwind_cache_slot, UNWIND_CACHE_SLOTS);
+
+/*
  * Halvings that narrow UNWIND_MAX_MAPPINGS mappings, and the rows of a page
  * (at most one per byte of it, 2^12, and the one before), to one. The
  * searches do not branch on what they compare (only on the size left, which
@@ -182,15 +198,48 @@ static __always_inline int step_by_row(struct cfi_walk *walk, const struct unwin
 	return 1;
 }
 
+/*
+ * The row for `address` into `row`: from the cache, or found and cached. Only
+ * addresses in a mapping with a table are cached; the others are looked up
+ * each time, and counted when no mapping holds them.
+ */
+static __always_inline int lookup_row(struct unwind_mapping_set *set, u64 address,
+				      struct unwind_row *row)
+{
+	u32 slot_index = (address ^ (address >> 12)) & (UNWIND_CACHE_SLOTS - 1);
+	struct unwind_cache_slot *slot = unwind_cache.lookup(&slot_index);
+	struct unwind_mapping *mapping;
+	int search;
+
+	if (slot && slot->address == address && slot->generation == set->generation) {
+		*row = slot->row;
+		return ROW_FOUND;
+	}
+	mapping = find_mapping(set, address);
+	if (!mapping) {
+		count_unwind(UNWIND_UNMAPPED_ADDRESSES);
+		return ROW_NONE;
+	}
+	if (!mapping->pages)
+		return ROW_NONE;
+	search = find_row(mapping, address, row);
+	if (search == ROW_NONE)
+		*row = (struct unwind_row){.cfa_rule = UNWIND_CFA_NONE};
+	if (search != ROW_MAP_FAILED && slot) {
+		slot->address = address;
+		slot->generation = set->generation;
+		slot->row = *row;
+	}
+	return search == ROW_MAP_FAILED ? ROW_MAP_FAILED : ROW_FOUND;
+}
+
 /* Records walk->ip, then moves to its caller. Returns 1 to stop. */
 static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 {
-	struct unwind_mapping *mapping;
 	struct unwind_row row = {};
-	int search = ROW_NONE;
 	struct user_stack *stack;
 	u32 depth = walk->depth;
-	int zero = 0, moved;
+	int zero = 0, moved, search;
 
 	stack = stack_scratch.lookup(&zero);
 	if (!stack || depth >= USER_STACK_FRAMES - 1 || !walk->ip)
@@ -198,11 +247,7 @@ static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 	stack->ips[depth] = walk->ip;
 	walk->depth = depth + 1;
 
-	mapping = find_mapping(walk->set, walk->ip - walk->ip_is_return_address);
-	if (!mapping)
-		count_unwind(UNWIND_UNMAPPED_ADDRESSES);
-	else if (mapping->pages)
-		search = find_row(mapping, walk->ip - walk->ip_is_return_address, &row);
+	search = lookup_row(walk->set, walk->ip - walk->ip_is_return_address, &row);
 	walk->ip_is_return_address = 1;
 	if (search == ROW_MAP_FAILED)
 		return 1;

@@ -77,7 +77,7 @@ struct unwind_mapping {
  */
 struct unwind_mapping_set {
 	__u32 count;
-	__u32 padding;
+	__u32 generation;	/* one more at each refresh: rows cached before are stale */
 	struct unwind_mapping mappings[UNWIND_MAX_MAPPINGS];
 };
 

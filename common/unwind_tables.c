@@ -72,6 +72,7 @@ struct unwind_tables {
 	uint32_t page_capacity, used_pages;
 	int rows_fd, pages_fd, sets_fd, active_fd, counts_fd;
 	uint32_t active_set;
+	uint32_t generation;	/* of the set published last */
 	uint64_t unmapped_seen;
 	uint64_t last_refresh_ns;
 	uint64_t counts[UNWIND_COUNTS];	/* read at each wake and at the end */
@@ -362,6 +363,8 @@ static int publish_mappings(struct unwind_tables *tables)
 	err = err ?: scan_mappings(tables);
 	if (err)
 		return err;
+	/* An address may now lie in another object: rows cached before do not count. */
+	tables->mappings.generation = ++tables->generation;
 	if (bpf_update_elem(tables->sets_fd, &next, &tables->mappings, BPF_ANY) ||
 	    bpf_update_elem(tables->active_fd, &zero, &next, BPF_ANY))
 		return -errno;
