@@ -51,6 +51,7 @@ static __always_inline u64 at_or_below(u64 a, u64 b)
 
 struct cfi_walk {
 	struct unwind_mapping_set *set;
+	struct user_stack *stack;	/* the per-CPU scratch stack the frames go to */
 	u64 ip;
 	u64 sp;
 	u64 bp;
@@ -237,14 +238,12 @@ static __always_inline int lookup_row(struct unwind_mapping_set *set, u64 addres
 static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 {
 	struct unwind_row row = {};
-	struct user_stack *stack;
 	u32 depth = walk->depth;
-	int zero = 0, moved, search;
+	int moved, search;
 
-	stack = stack_scratch.lookup(&zero);
-	if (!stack || depth >= USER_STACK_FRAMES - 1 || !walk->ip)
+	if (depth >= USER_STACK_FRAMES - 1 || !walk->ip)
 		return 1;
-	stack->ips[depth] = walk->ip;
+	walk->stack->ips[depth] = walk->ip;
 	walk->depth = depth + 1;
 
 	search = lookup_row(walk->set, walk->ip - walk->ip_is_return_address, &row);
@@ -260,12 +259,13 @@ static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 
 /*
  * The user stack whose innermost frame is at `ip` with stack pointer `sp` and
- * frame pointer `bp`, walked through the unwind tables into the per-CPU
- * scratch stack; the number of frames, or 0 when there are no tables yet.
+ * frame pointer `bp`, walked through the unwind tables into `stack`; the
+ * number of frames, or 0 when there are no tables yet.
  */
-static __always_inline u32 walk_by_rows(u64 ip, u64 sp, u64 bp, int ip_is_return_address)
+static __always_inline u32 walk_by_rows(struct user_stack *stack, u64 ip, u64 sp, u64 bp,
+					int ip_is_return_address)
 {
-	struct cfi_walk walk = {.ip = ip, .sp = sp, .bp = bp,
+	struct cfi_walk walk = {.stack = stack, .ip = ip, .sp = sp, .bp = bp,
 				.ip_is_return_address = ip_is_return_address};
 	int zero = 0;
 	u32 *active = unwind_active_set.lookup(&zero);

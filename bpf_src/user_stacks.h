@@ -93,7 +93,7 @@ static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_ret
 	stack = stack_scratch.lookup(&zero);
 	if (!stack)
 		return MISSED_STACK;
-	depth = walk_by_rows(ip, sp, fp, ip_is_return_address);
+	depth = walk_by_rows(stack, ip, sp, fp, ip_is_return_address);
 	if (!depth)
 		return MISSED_STACK;
 	/* Two separate tests: merged into one by the compiler, the verifier loses the bound. */
