@@ -75,7 +75,6 @@ struct unwind_tables {
 	uint32_t generation;	/* of the set published last */
 	uint64_t unmapped_seen;
 	uint64_t last_refresh_ns;
-	uint64_t counts[UNWIND_COUNTS];	/* read at each wake and at the end */
 };
 
 static const char *const mode_names[] = {
@@ -134,10 +133,11 @@ static void read_object(struct unwind_tables *tables, struct unwind_object *obje
 		cfi_rows__free(&object->cfi);
 }
 
-static struct unwind_object *add_object(struct unwind_tables *tables, const struct map_entry *entry)
+/* Reads the object `entry` maps from `file`, a path map_entry__file_path gave. */
+static struct unwind_object *add_object(struct unwind_tables *tables, const struct map_entry *entry,
+					const char *file)
 {
 	struct unwind_object *object;
-	char file[4096];
 
 	if (growable_array__reserve(&tables->objects, &tables->object_capacity,
 				    tables->object_count + 1, sizeof(*object)))
@@ -147,10 +147,11 @@ static struct unwind_object *add_object(struct unwind_tables *tables, const stru
 	if (!object->name)
 		return NULL;
 	tables->object_count++;
-	map_entry__file_path(tables->pid, entry, file, sizeof(file));
 	read_object(tables, object, file);
 	return object;
 }
+
+static int load_once(struct unwind_tables *tables, struct unwind_object *object);
 
 /* Adds one executable mapping to the set being built, with its object's rows. */
 static int add_mapping(const struct map_entry *entry, void *context)
@@ -161,6 +162,7 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	struct unwind_object *object;
 	uint64_t address = 0;
 	char file[4096];
+	int err;
 
 	/*
 	 * [vsyscall] sits in the kernel's half: the walk's branch-free
@@ -173,15 +175,19 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	*mapping = (struct unwind_mapping){.start = entry->start, .end = entry->end};
 	if (!entry->inode || entry->path[0] != '/')
 		return 0;
+	map_entry__file_path(tables->pid, entry, file, sizeof(file));
 	object = find_object(tables, entry);
 	if (!object)
-		object = add_object(tables, entry);
+		object = add_object(tables, entry, file);
 	if (!object)
 		return -ENOMEM;
-	map_entry__file_path(tables->pid, entry, file, sizeof(file));
-	if (object->walk != WALK_BY_ROWS && object->walk != WALK_TABLE_FULL)
-		return 0;
-	if (elf_address_of_offset(file, entry->file_offset, &address))
+	/* Read before the maps existed (at start), loaded at the first scan since. */
+	if (tables->rows_fd >= 0) {
+		err = load_once(tables, object);
+		if (err)
+			return err;
+	}
+	if (!object->pages || elf_address_of_offset(file, entry->file_offset, &address))
 		return 0;
 	mapping->bias = entry->start - address;
 	mapping->first_page = object->first_page;
@@ -333,22 +339,18 @@ static int load_object(struct unwind_tables *tables, struct unwind_object *objec
 	return 0;
 }
 
-/* Writes the rows of objects read since the last load into the maps. */
-static int load_rows(struct unwind_tables *tables)
+/* Writes an object's rows into the maps the first time a scan meets it after they exist. */
+static int load_once(struct unwind_tables *tables, struct unwind_object *object)
 {
-	for (size_t i = 0; i < tables->object_count; i++) {
-		struct unwind_object *object = &tables->objects[i];
-		int err = 0;
+	int err = 0;
 
-		if (object->loaded || object->walk != WALK_BY_ROWS)
-			continue;
-		object->loaded = true;
+	if (object->loaded)
+		return 0;
+	object->loaded = true;
+	if (object->walk == WALK_BY_ROWS)
 		err = load_object(tables, object);
-		cfi_rows__free(&object->cfi);
-		if (err)
-			return err;
-	}
-	return 0;
+	cfi_rows__free(&object->cfi);
+	return err;
 }
 
 /* Rescans the mappings into the set the walk is not reading, then switches it there. */
@@ -358,9 +360,6 @@ static int publish_mappings(struct unwind_tables *tables)
 	int err;
 
 	err = scan_mappings(tables);
-	err = err ?: load_rows(tables);
-	/* Rows of objects just loaded: fill their mappings in. */
-	err = err ?: scan_mappings(tables);
 	if (err)
 		return err;
 	/* An address may now lie in another object: rows cached before do not count. */
@@ -414,8 +413,8 @@ static int possible_cpus(void)
 	return highest >= 0 ? highest + 1 : -EINVAL;
 }
 
-/* Sums the walk's per-CPU counters into tables->counts. */
-static int read_counts(struct unwind_tables *tables)
+/* Sums the walk's per-CPU counters into `counts`. */
+static int read_counts(const struct unwind_tables *tables, uint64_t counts[UNWIND_COUNTS])
 {
 	int cpus = possible_cpus();
 	uint64_t *values;
@@ -426,11 +425,11 @@ static int read_counts(struct unwind_tables *tables)
 	if (!values)
 		return -ENOMEM;
 	for (uint32_t which = 0; which < UNWIND_COUNTS; which++) {
-		tables->counts[which] = 0;
+		counts[which] = 0;
 		if (bpf_lookup_elem(tables->counts_fd, &which, values))
 			continue;
 		for (int cpu = 0; cpu < cpus; cpu++)
-			tables->counts[which] += values[cpu];
+			counts[which] += values[cpu];
 	}
 	free(values);
 	return 0;
@@ -447,14 +446,14 @@ int unwind_tables__refresh(struct unwind_tables *tables)
 int unwind_tables__on_wake(void *context)
 {
 	struct unwind_tables *tables = context;
-	uint64_t now_ns = trace_session__now_ns();
+	uint64_t now_ns = trace_session__now_ns(), counts[UNWIND_COUNTS];
 
 	if (tables->mode == UNWIND_FRAME_POINTERS || now_ns - tables->last_refresh_ns < 1000000000ULL)
 		return 0;
 	tables->last_refresh_ns = now_ns;
-	if (read_counts(tables) || tables->counts[UNWIND_UNMAPPED_ADDRESSES] == tables->unmapped_seen)
+	if (read_counts(tables, counts) || counts[UNWIND_UNMAPPED_ADDRESSES] == tables->unmapped_seen)
 		return 0;
-	tables->unmapped_seen = tables->counts[UNWIND_UNMAPPED_ADDRESSES];
+	tables->unmapped_seen = counts[UNWIND_UNMAPPED_ADDRESSES];
 	unwind_tables__refresh(tables);
 	return 0;
 }
@@ -491,19 +490,19 @@ static size_t objects_walked_by_rows(const struct unwind_tables *tables)
 
 void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
 {
-	struct unwind_tables *counted = (struct unwind_tables *)tables;
+	uint64_t counts[UNWIND_COUNTS] = {0};
 
 	if (tables->mode == UNWIND_FRAME_POINTERS) {
 		fprintf(out, "; unwinding by frame pointers");
 		return;
 	}
-	read_counts(counted);
+	read_counts(tables, counts);
 	fprintf(out, "; unwinding %s: tables for %zu of %zu objects, %u rows (%llu kB of a %llu kB map); frames walked by tables %llu, by frame pointers %llu",
 		unwind_mode__name(tables->mode), objects_walked_by_rows(tables), tables->object_count,
 		tables->used_rows, (unsigned long long)table_bytes(tables) / 1024,
 		(unsigned long long)map_bytes(tables) / 1024,
-		(unsigned long long)tables->counts[UNWIND_FRAMES_BY_ROWS],
-		(unsigned long long)tables->counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+		(unsigned long long)counts[UNWIND_FRAMES_BY_ROWS],
+		(unsigned long long)counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
 	if (!tables->verbose)
 		return;
 	for (size_t i = 0; i < tables->object_count; i++) {
@@ -518,18 +517,18 @@ void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
 
 void unwind_tables__write_json(const struct unwind_tables *tables, struct json_writer *writer)
 {
-	struct unwind_tables *counted = (struct unwind_tables *)tables;
+	uint64_t counts[UNWIND_COUNTS] = {0};
 
 	json_writer__begin_object(writer, "unwinding");
 	json_writer__string(writer, "mode", unwind_mode__name(tables->mode));
 	if (tables->mode != UNWIND_FRAME_POINTERS) {
-		read_counts(counted);
+		read_counts(tables, counts);
 		json_writer__u64(writer, "table_rows", tables->used_rows);
 		json_writer__u64(writer, "table_bytes", table_bytes(tables));
 		json_writer__u64(writer, "map_bytes", map_bytes(tables));
-		json_writer__u64(writer, "frames_by_tables", tables->counts[UNWIND_FRAMES_BY_ROWS]);
+		json_writer__u64(writer, "frames_by_tables", counts[UNWIND_FRAMES_BY_ROWS]);
 		json_writer__u64(writer, "frames_by_frame_pointers",
-				 tables->counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+				 counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
 		json_writer__begin_array(writer, "objects");
 		for (size_t i = 0; i < tables->object_count; i++) {
 			const struct unwind_object *object = &tables->objects[i];
