@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 
-from bench_common import PLACED, default_build, print_table, read_line, run_configurations
+from bench_common import (PLACED, default_build, print_table, read_line, run_configurations,
+                          start_tracer, stop_tracer)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from redis_server import RedisServer  # noqa: E402
@@ -101,18 +102,19 @@ def trace_work(build, mode):
         target.wait()
 
 
+def start_memstacks(build, pid, mode, json_file):
+    """memstacks -a --unwind `mode` on `pid`, once attached."""
+    return start_tracer([os.path.join(build, "memstacks"), "-a", "-p", "{pid}", "--unwind", mode,
+                         "--json", json_file], pid, "Tracing")
+
+
 def trace_target(build, target, pid, mode):
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json")
-        process = subprocess.Popen([os.path.join(build, "memstacks"), "-a", "-p", str(pid),
-                                    "--unwind", mode, "--json", json_file],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        while "Tracing" not in read_line(process.stderr, "Tracing line"):
-            pass
+        process = start_memstacks(build, pid, mode, json_file)
         target.send_signal(signal.SIGUSR1)
         items = read_line(target.stdout, "done line").split()[1]
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=120)
+        stop_tracer(process)
         with open(json_file) as report:
             return dict(json.load(report), items=items)
 
@@ -122,14 +124,9 @@ def attach(build, pid, mode):
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json")
         start = time.monotonic()
-        process = subprocess.Popen([os.path.join(build, "memstacks"), "-a", "-p", str(pid),
-                                    "--unwind", mode, "--json", json_file],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        while "Tracing" not in read_line(process.stderr, "Tracing line"):
-            pass
+        process = start_memstacks(build, pid, mode, json_file)
         seconds = time.monotonic() - start
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=120)
+        stop_tracer(process)
         with open(json_file) as report:
             return seconds, json.load(report)
 
