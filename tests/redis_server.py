@@ -6,6 +6,7 @@ as in harness.py: a test reports them as failures, the benchmark as its reason
 to stop.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -92,6 +93,20 @@ class RedisServer:
             if colon and not name.startswith("#"):
                 fields[name] = value
         return fields
+
+    def allocator_stats(self):
+        """jemalloc's allocated, active (in pages handed out) and resident bytes, read now.
+
+        INFO's allocator_* fields are copies serverCron refreshes ten times a
+        second, so next to an RSS reading they may be stale; MEMORY
+        MALLOC-STATS asks jemalloc itself (it advances jemalloc's stats epoch).
+        """
+        stats = self.cli("memory", "malloc-stats")
+        found = re.search(r"^Allocated: (\d+), active: (\d+), metadata: \d+.*, resident: (\d+),",
+                          stats, re.MULTILINE)
+        if not found:
+            raise AssertionError(f"no jemalloc totals in MEMORY MALLOC-STATS: {stats[:200]}")
+        return dict(zip(("allocated", "active", "resident"), map(int, found.groups())))
 
     def benchmark(self, *args):
         """redis-benchmark against this server; its stdout."""

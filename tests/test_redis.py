@@ -74,7 +74,7 @@ class UnderPid(ToolTestCase):
         self.server = RedisServer()
         self.addCleanup(self.server.stop)
 
-    def wait_for_benchmark_clients_to_close(self):
+    def wait_for_clients_to_close(self):
         """INFO, once the server has let go of every client but the one asking."""
         deadline = time.monotonic() + LINE_TIMEOUT_S
         while True:
@@ -85,30 +85,41 @@ class UnderPid(ToolTestCase):
                 raise AssertionError(f"clients still connected: {info['connected_clients']}")
             time.sleep(0.05)    # polling the server's replies, not standing in for one
 
+    def memory(self, info=None):
+        """The server's memory by its RSS, redis's count and jemalloc's, read together.
+
+        Read only while the server is idle (no client but the one asking), so
+        the three agree in time.
+        """
+        info = info or self.server.info("memory")
+        return {"rss": rss_kb(self.server.pid) * 1024, "used_memory": int(info["used_memory"]),
+                **self.server.allocator_stats()}
+
     def trace_fill(self):
-        """Fills the server under memstacks: the run, the RSS growth, INFO before and after."""
+        """Fills the server under memstacks: the run, INFO and the memory before and after."""
         server = self.server
-        before = server.info()
         with tempfile.TemporaryDirectory() as directory:
             json_file = os.path.join(directory, "report.json")
             process = start_tool("memstacks", ["-p", str(server.pid)], json_file)
             head = wait_for_tracing(process)
-            rss_start_kb = rss_kb(server.pid)
+            before = self.memory()
             server.benchmark(*FILL)
-            rss_end_kb = rss_kb(server.pid)
-            after = self.wait_for_benchmark_clients_to_close()
+            info = self.wait_for_clients_to_close()
+            after = self.memory(info)
+            # The client that read the memory is let go before the probes come off.
+            self.wait_for_clients_to_close()
             process.send_signal(signal.SIGINT)
             run = finish_tool(process, head, json_file)
         self.assertRunOk(run)
-        return run, (rss_end_kb - rss_start_kb) * 1024, before, after
+        return run, info, before, after
 
     def test_filling_with_keys(self):
-        run, rss_growth, before, after = self.trace_fill()
+        run, info, before, after = self.trace_fill()
         report = run.json
-        keys = int(re.match(r"keys=(\d+)", after["db0"]).group(1))
+        keys = int(re.match(r"keys=(\d+)", info["db0"]).group(1))
 
         def growth(field):
-            return int(after[field]) - int(before[field])
+            return after[field] - before[field]
 
         with self.subTest("every allocation followed"):
             self.assertEqual(report["lost"]["live_blocks"], 0, run)
@@ -128,11 +139,18 @@ class UnderPid(ToolTestCase):
         # The gap between the bytes asked for and the RSS growth, in the server's terms.
         rounding = keys * sum(usable - asked for blocks in PER_KEY.values()
                               for _, asked, usable in blocks)
-        unused_pages = growth("allocator_resident") - growth("allocator_allocated")
+        rss_growth = growth("rss")
+        # Pages jemalloc has handed out but not filled (the free regions of its
+        # slabs), and what else it counts resident: its metadata and the freed
+        # pages it keeps. That count is a maximum, as jemalloc's manual says: in
+        # about one run of five its metadata grows by a further 2 MiB that RSS
+        # does not see, pages it has mapped but not yet touched.
+        unfilled = growth("active") - growth("allocated")
+        kept = growth("resident") - growth("active")
         figures = (f"{keys} keys; RSS growth {rss_growth}, memstacks {total} "
                    f"({total / rss_growth:.3f}); used_memory growth {growth('used_memory')}, "
-                   f"size-class rounding of the keys {rounding}; jemalloc's resident pages "
-                   f"not handed out {unused_pages}")
+                   f"size-class rounding of the keys {rounding}; jemalloc's pages handed out "
+                   f"but not filled {unfilled}, its metadata and kept free pages at most {kept}")
         print(figures, file=sys.stderr)
 
         with self.subTest("the total is the RSS growth, within 10%"):
@@ -140,9 +158,12 @@ class UnderPid(ToolTestCase):
         with self.subTest("redis counts the same bytes at jemalloc's size classes"):
             self.assertLessEqual(abs(growth("used_memory") - (total + rounding)), total * 0.01,
                                  figures)
-        with self.subTest("the rest of the RSS growth is jemalloc's resident pages not handed out"):
-            self.assertLessEqual(abs(rss_growth - (growth("used_memory") + unused_pages)),
-                                 rss_growth * 0.02, figures)
+        with self.subTest("the rest of the RSS growth is jemalloc's pages: the handed out "
+                          "ones, and some of those it keeps"):
+            handed_out = growth("used_memory") + unfilled
+            # 1% for what the server touches outside jemalloc (stacks, libc).
+            self.assertGreaterEqual(rss_growth, handed_out * 0.99, figures)
+            self.assertLessEqual(rss_growth, (handed_out + kept) * 1.01, figures)
 
         with self.subTest("the stacks holding 95% of the bytes start in redis's own functions"):
             redis_functions = defined_functions(shutil.which(REDIS_SERVER))
