@@ -59,6 +59,76 @@ static __always_inline int product_overflows(u64 count, u64 size)
 	return count && size > limit / count;
 }
 
+/*
+ * The stack walk runs in a program of its own, walk_stack, which the entry
+ * programs tail-call: the verifier then checks the walk (127 frames through
+ * the unwind tables) once, where inlined into each of up to eight entry
+ * programs it checked it up to eight times: seconds of start-up. A tail call does
+ * not return, so the walker also ends the request (end_request, by mode).
+ *
+ * One pending walk per CPU: uprobe programs run with preemption disabled.
+ */
+struct pending_walk {
+	struct stack_key key;	/* function and caller; the walk fills in the stack */
+	u64 bytes;		/* -a: the bytes requested */
+	u64 sp;			/* the caller's stack and frame pointers */
+	u64 fp;
+};
+BPF_PERCPU_ARRAY(pending_walks, struct pending_walk, 1);
+BPF_PROG_ARRAY(stack_walker, 1);
+
+static __always_inline void end_request(struct pending_walk *walk);
+
+static __always_inline struct pending_walk *this_cpu_walk(void)
+{
+	int zero = 0;
+
+	return pending_walks.lookup(&zero);
+}
+
+/* The return address into the allocator's caller, at [rsp] on entry. */
+static __always_inline u64 return_address(struct pt_regs *ctx)
+{
+	u64 address = 0;
+
+	bpf_probe_read_user(&address, sizeof(address), (void *)PT_REGS_SP(ctx));
+	return address;
+}
+
+/*
+ * Walks the stack of the allocator call in `ctx`, from `caller` (its return
+ * address), and ends the request; `walk` is this CPU's pending walk. The
+ * frame pointer still holds the caller's frame at the entry, and the caller's
+ * stack pointer is rsp + 8 (after the return), so the walk from them gives
+ * the caller's callers.
+ */
+static __always_inline int walk_and_end(struct pt_regs *ctx, struct pending_walk *walk, u64 caller)
+{
+	walk->key.function = PT_REGS_IP(ctx);
+	walk->key.caller = caller;
+	walk->key.stack = MISSED_STACK;
+	walk->sp = PT_REGS_SP(ctx) + 8;
+	walk->fp = PT_REGS_FP(ctx);
+	stack_walker.call(ctx, 0);
+	/* Reached only if the walker could not be called. */
+	count_loss(LOSS_STACK);
+	end_request(walk);
+	return 0;
+}
+
+int walk_stack(struct pt_regs *ctx)
+{
+	struct pending_walk *walk = this_cpu_walk();
+
+	if (!walk)
+		return 0;
+	walk->key.stack = walk_user_stack(walk->key.caller, walk->sp, walk->fp, 1);
+	if (walk->key.stack == MISSED_STACK)
+		count_loss(LOSS_STACK);
+	end_request(walk);
+	return 0;
+}
+
 #if MODE_ALL
 
 BPF_HASH(stack_totals, struct stack_key, struct stack_total, MAX_STACKS);
@@ -93,17 +163,16 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct allocator_call call = {.sp = PT_REGS_SP(ctx), .function = PT_REGS_IP(ctx)};
 	u32 slot = (u32)pid_tgid & (MAX_THREADS - 1);
-	struct stack_total zero = {};
-	struct stack_key key = {};
 	struct allocator_call *last;
-	struct stack_total *total;
+	struct pending_walk *walk;
 	u32 tid = pid_tgid;
 
 	if (!is_traced(pid_tgid) || (s64)bytes < 0)
 		return 0;
-	bpf_probe_read_user(&call.return_address, sizeof(call.return_address), (void *)call.sp);
+	call.return_address = return_address(ctx);
 	last = last_allocator_calls.lookup(&slot);
-	if (!last)
+	walk = this_cpu_walk();
+	if (!last || !walk)
 		return 0;
 	if (last->tid == tid && last->sp == call.sp &&
 	    last->return_address == call.return_address && last->function != call.function)
@@ -112,20 +181,24 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 		call.tid = tid;
 		*last = call;
 	}
+	walk->bytes = bytes;
+	return walk_and_end(ctx, walk, call.return_address);
+}
 
-	key.function = call.function;
-	key.caller = call.return_address;
-	key.stack = walk_user_stack(call.return_address, call.sp + 8, PT_REGS_FP(ctx), 1);
-	if (key.stack == MISSED_STACK)
-		count_loss(LOSS_STACK);
+/* Adds the request to its stack's total. */
+static __always_inline void end_request(struct pending_walk *walk)
+{
+	struct stack_total zero = {};
+	struct stack_key key = walk->key;
+	struct stack_total *total;
+
 	total = stack_totals.lookup_or_try_init(&key, &zero);
 	if (!total) {
 		count_loss(LOSS_STACK_TOTALS);
-		return 0;
+		return;
 	}
-	__sync_fetch_and_add(&total->bytes, bytes);
+	__sync_fetch_and_add(&total->bytes, walk->bytes);
 	__sync_fetch_and_add(&total->allocations, 1);
-	return 0;
 }
 
 /* malloc(size) */
@@ -186,23 +259,6 @@ int xallocx_entry(struct pt_regs *ctx)
 
 #else /* unfreed mode */
 
-/*
- * The stack starts at the direct caller, whose return address is at [rsp]:
- * the frame pointer still holds the caller's frame there, and the caller's
- * stack pointer is rsp + 8 (after the return), so the walk from them gives
- * the caller's callers.
- */
-static __always_inline void capture_stack(struct pt_regs *ctx, struct stack_key *key)
-{
-	u64 sp = PT_REGS_SP(ctx);
-
-	key->function = PT_REGS_IP(ctx);
-	bpf_probe_read_user(&key->caller, sizeof(key->caller), (void *)sp);
-	key->stack = walk_user_stack(key->caller, sp + 8, PT_REGS_FP(ctx), 1);
-	if (key->stack == MISSED_STACK)
-		count_loss(LOSS_STACK);
-}
-
 /* How a call's result hands the block back. */
 enum returns {
 	RETURNS_POINTER,	/* the new block, or NULL */
@@ -251,6 +307,7 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct call_in_flight *call;
+	struct pending_walk *walk;
 	struct live_block *old;
 	u32 tid = pid_tgid;
 
@@ -275,7 +332,6 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	call->frees_old_on_null = frees_old_on_null;
 	call->has_old_block = 0;
 	call->old_ptr = old_ptr;
-	capture_stack(ctx, &call->block.stack);
 	/*
 	 * The replaced block leaves the live set now, before the allocator can
 	 * release it and another thread get the same address back; it is put
@@ -289,7 +345,20 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 			live_blocks.delete(&old_ptr);
 		}
 	}
-	return 0;
+	walk = this_cpu_walk();
+	if (!walk)
+		return 0;
+	return walk_and_end(ctx, walk, return_address(ctx));
+}
+
+/* Gives the thread's call in flight its stack. */
+static __always_inline void end_request(struct pending_walk *walk)
+{
+	u32 tid = bpf_get_current_pid_tgid();
+	struct call_in_flight *call = thread_slot(tid);
+
+	if (call && call->tid == tid)
+		call->block.stack = walk->key;
 }
 
 static __always_inline void track_block(u64 ptr, struct live_block *block)

@@ -204,6 +204,27 @@ void bpf_program__clear_map(struct bpf_program *program, const char *name)
 		;
 }
 
+int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_array, int index,
+				const char *function, int prog_type)
+{
+	int array_fd = bpf_program__map_fd(program, prog_array);
+	int prog_fd;
+
+	if (array_fd < 0) {
+		print_error("cannot load BPF function %s: no program array %s", function, prog_array);
+		return -ENOENT;
+	}
+	prog_fd = bpf_program__load(program, function, prog_type);
+	if (prog_fd < 0)
+		return prog_fd;
+	if (bpf_update_elem(array_fd, &index, &prog_fd, BPF_ANY)) {
+		print_error("cannot put BPF function %s in %s: %s", function, prog_array,
+			    strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
 				       const char *tracepoint)
 {

@@ -42,6 +42,14 @@ void bpf_program__free(struct bpf_program *program);
 int bpf_program__load(struct bpf_program *program, const char *function, int prog_type);
 
 /*
+ * Loads `function` as a program of `prog_type` and puts it at `index` of the
+ * program array `prog_array`, for the programs that tail-call it. Returns 0,
+ * or prints the reason and returns -errno.
+ */
+int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_array, int index,
+				const char *function, int prog_type);
+
+/*
  * Loads `function` as a raw tracepoint program and attaches it to `tracepoint`
  * (e.g. "page_fault_user"); the attachment ends with the program. Returns 0,
  * or prints the reason and returns -errno.

@@ -290,6 +290,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	refresh_unwinding.context = unwind;
 	exit_code = 1;
+	if (bpf_program__load_tail_call(program, "stack_walker", 0, "walk_stack",
+					BPF_PROG_TYPE_KPROBE))
+		goto cleanup;
 	probes = uprobe_set__new();
 	report = stack_report__new("bytes", "allocations");
 	if (!probes || !report)
