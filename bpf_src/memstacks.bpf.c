@@ -63,8 +63,8 @@ static __always_inline int product_overflows(u64 count, u64 size)
  * The stack walk runs in a program of its own, walk_stack, which the entry
  * programs tail-call: the verifier then checks the walk (127 frames through
  * the unwind tables) once, where inlined into each of up to eight entry
- * programs it checked it up to eight times: seconds of start-up. A tail call does
- * not return, so the walker also ends the request (end_request, by mode).
+ * programs it checked it up to eight times, seconds of start-up. A tail call
+ * does not return, so the walker also ends the request (end_request, by mode).
  *
  * One pending walk per CPU: uprobe programs run with preemption disabled.
  */
@@ -314,7 +314,8 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	if (!is_traced(pid_tgid))
 		return 0;
 	call = thread_slot(tid);
-	if (!call)
+	walk = this_cpu_walk();
+	if (!call || !walk)
 		return 0;
 	if (call->tid == tid) {
 		call->depth++;
@@ -345,9 +346,6 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 			live_blocks.delete(&old_ptr);
 		}
 	}
-	walk = this_cpu_walk();
-	if (!walk)
-		return 0;
 	return walk_and_end(ctx, walk, return_address(ctx));
 }
 
