@@ -2,11 +2,12 @@
 # The Quick start demo: installs what is missing, builds, starts the bundled
 # forwarder, and traces it with memstacks and pgfaultstacks while the load
 # driver runs, writing flame graphs (SVG), reports, JSON and folded stacks to
-# demo-output/ (or $DEMO_DIR). Run as root.
+# demo-output/ (or $DEMO_DIR). Run as root. It installs and builds only what
+# the tools need: the tests' packages and targets come with scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/install-deps.sh tools
+BUILD_TESTING=OFF bash scripts/build.sh
 build=${BUILD_DIR:-build}
 out=${DEMO_DIR:-demo-output}
 port=${DEMO_PORT:-18080}

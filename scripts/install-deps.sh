@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Installs what building and testing memstacks need on Debian 12, as root, and
-# makes sure libbcc finds kernel headers for the running kernel. Idempotent:
-# a second run installs nothing and says so.
+# Installs on Debian 12, as root, what building and running the tools needs
+# (`install-deps.sh tools`), or that and what only the tests and benchmarks
+# need (`install-deps.sh tests`), and makes sure libbcc finds kernel headers
+# for the running kernel. Idempotent: a second run installs nothing and says so.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev python3 bpftool util-linux mandoc
-  libxml2-utils libcapstone-dev libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
-  redis-server redis-tools rpm chromium clang libclang-rt-14-dev)
+usage="usage: install-deps.sh tools|tests"
+[ $# -eq 1 ] || { echo "install-deps: $usage" >&2; exit 2; }
+
+# Build and run: a compiler, CMake, libbcc and the libraries the tools link.
+tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libcapstone-dev)
+# Only the tests and benchmarks: the allocators and servers they trace, the
+# checkers of what the tools write (mandoc, xmllint, a browser, rpm), bpftool
+# for what is left attached, and clang's libFuzzer.
+test_packages=(python3 bpftool util-linux mandoc libxml2-utils libjemalloc2 libjemalloc-dev
+  libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools rpm chromium clang
+  libclang-rt-14-dev)
+
+case $1 in
+  tools) packages=("${tool_packages[@]}") ;;
+  tests) packages=("${tool_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "install-deps: unknown set '$1' ($usage)" >&2; exit 2 ;;
+esac
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
@@ -14,7 +29,9 @@ for package in "${packages[@]}"; do
 done
 
 # npm comes with some Node.js builds (NodeSource's): install Debian's only if absent.
-command -v npm >/dev/null || missing+=(npm)
+if [ "$1" = tests ] && ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
 
 kernel=$(uname -r)
 headers=/lib/modules/$kernel/build
@@ -51,6 +68,7 @@ if [ ! -e "$headers/Makefile" ]; then
   echo "install-deps: no headers package for kernel $kernel; linked /lib/modules/$kernel/build -> $amd64 and source -> $common"
 fi
 
+[ "$1" = tests ] || exit 0
 # An independent flame graph tool from npm, which the tests feed our folded
 # output: Joyent's stackvis, pinned, in the tree's .tools (not committed).
 tools=$(cd "$(dirname "$0")/.." && pwd)/.tools

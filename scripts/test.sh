@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: run as root (the tests attach BPF programs to real processes)" >&2
   exit 1
 fi
-bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/install-deps.sh tests
+BUILD_TESTING=ON bash scripts/build.sh
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure

@@ -26,7 +26,7 @@ def require_redis():
     """Fails with the install hint when the redis packages are missing."""
     for program in (REDIS_SERVER, REDIS_CLI, REDIS_BENCHMARK):
         if not shutil.which(program):
-            raise AssertionError(f"{program} is missing: scripts/install-deps.sh installs "
+            raise AssertionError(f"{program} is missing: scripts/install-deps.sh tests installs "
                                  "redis-server and redis-tools")
 
 

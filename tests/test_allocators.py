@@ -32,7 +32,7 @@ def expected_for(table, memalign_leaf):
 
 def require(path):
     if not os.path.exists(path):
-        raise AssertionError(f"{path} is missing: scripts/install-deps.sh installs it")
+        raise AssertionError(f"{path} is missing: scripts/install-deps.sh tests installs it")
 
 
 class AllocatorTestCase(GroundTruthMixin, ToolTestCase):

@@ -58,7 +58,7 @@ def open_in_chromium(svg, zoom, search):
     """What the probe recorded once Chromium loaded `svg` and ran its scripts."""
     chromium = shutil.which("chromium")
     if not chromium:
-        raise AssertionError("chromium is missing: scripts/install-deps.sh installs it")
+        raise AssertionError("chromium is missing: scripts/install-deps.sh tests installs it")
     with open(svg) as f:
         text = f.read()
     probe = PROBE.replace("ZOOM", json.dumps(zoom)).replace("SEARCH", json.dumps(search))

@@ -65,11 +65,11 @@ class FlameGraph(ToolTestCase):
 
     def test_folded_renders_in_stackvis(self):
         """An independent tool reads -f output as we mean it: stackvis (npm,
-        installed by scripts/install-deps.sh) draws every stack with its value."""
+        installed by scripts/install-deps.sh tests) draws every stack with its value."""
         stackvis = os.path.join(os.path.dirname(__file__), "..", ".tools", "node_modules", ".bin",
                                 "stackvis")
         if not os.access(stackvis, os.X_OK):
-            raise AssertionError(f"{stackvis} is missing: scripts/install-deps.sh installs it")
+            raise AssertionError(f"{stackvis} is missing: scripts/install-deps.sh tests installs it")
         target = WaitingTarget("ground_truth")
         try:
             run = trace_waiting_target("memstacks", target, ["-f"])

@@ -12,7 +12,7 @@ BUILD = os.environ.get("MEMSTACKS_BUILD",
 
 def require(program):
     if not shutil.which(program):
-        raise AssertionError(f"{program} is missing: scripts/install-deps.sh installs it")
+        raise AssertionError(f"{program} is missing: scripts/install-deps.sh tests installs it")
 
 
 class Rpm(unittest.TestCase):

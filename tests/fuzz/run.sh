@@ -17,7 +17,7 @@ fuzz=$(cd "$(dirname "$0")" && pwd)
 build=${MEMSTACKS_BUILD:-$fuzz/../../build}/fuzz
 
 if ! command -v clang >/dev/null; then
-  echo "fuzz: clang is missing: the fuzzers cannot be built (bash scripts/install-deps.sh)" >&2
+  echo "fuzz: clang is missing: the fuzzers cannot be built (bash scripts/install-deps.sh tests)" >&2
   exit 1
 fi
 mkdir -p "$build"
