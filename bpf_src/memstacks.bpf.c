@@ -11,6 +11,7 @@
  *   MAX_STACKS          distinct stacks counted in -a mode
  *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
  *                       events, so the frontend attaches before its code runs
+ *                       (image_event_probes.h)
  *   TRACK_AGE           1 (--min-age): time each block's birth; 0 spares every
  *                       allocation that helper call
  *
@@ -18,6 +19,7 @@
  * function: malloc_entry serves malloc, je_malloc, tc_malloc, mi_malloc alike.
  */
 #include <uapi/linux/ptrace.h>
+#include "image_event_probes.h"
 #include "memstacks.h"
 #include "user_stacks.h"
 
@@ -485,40 +487,3 @@ int free_entry(struct pt_regs *ctx)
 }
 
 #endif /* MODE_ALL */
-
-BPF_ARRAY(image_events, u64, IMAGE_EVENTS);
-
-/*
- * Counts an event that changed the target's mappings, and with -c stops the
- * command there, before any code of what was mapped runs, until the frontend
- * has attached to it and sends SIGCONT.
- */
-static __always_inline void report_image_event(int event)
-{
-	u64 *count = image_events.lookup(&event);
-
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	if (STOP_AT_EVENTS)
-		bpf_send_signal(19 /* SIGSTOP */);
-}
-
-/*
- * The dynamic loader calls _dl_debug_state() before and after it maps or
- * unmaps libraries (at start-up, dlopen, dlclose), before any of their code
- * runs.
- */
-int loader_event(struct pt_regs *ctx)
-{
-	if (is_traced_process(bpf_get_current_pid_tgid()))
-		report_image_event(IMAGE_EVENT_LOADER);
-	return 0;
-}
-
-/* An exec replaces the whole image: its blocks, stacks and allocators are gone. */
-RAW_TRACEPOINT_PROBE(sched_process_exec)
-{
-	if (is_traced_process(bpf_get_current_pid_tgid()))
-		report_image_event(IMAGE_EVENT_EXEC);
-	return 0;
-}

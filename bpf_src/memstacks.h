@@ -32,17 +32,6 @@ struct live_block {
 	__u64 allocated_ns;	/* --min-age: bpf_ktime_get_ns() when it was returned; else 0 */
 };
 
-/*
- * Events that change what the target maps, counted for the frontend, which
- * scans the new mappings for allocators: the dynamic loader's report of a
- * library mapped or unmapped (dlopen, dlclose), and exec.
- */
-enum image_event {
-	IMAGE_EVENT_LOADER,
-	IMAGE_EVENT_EXEC,
-	IMAGE_EVENTS,
-};
-
 /* Losses counted by the BPF program, reported in the summary and JSON. */
 enum loss_kind {
 	LOSS_STACK,		/* stack not captured or the stack map full: [Missed User Stack] */

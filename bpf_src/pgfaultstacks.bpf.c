@@ -12,8 +12,12 @@
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_PAGES           pages recorded at once (default mode)
  *   MAX_RELEASED        released and moved ranges logged (default mode)
+ *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
+ *                       events, so that the frontend reads the unwind tables
+ *                       of what was mapped before its code runs (image_event_probes.h)
  */
 #include <uapi/linux/ptrace.h>
+#include "image_event_probes.h"
 #include "pgfaultstacks.h"
 #include "user_stacks.h"
 
@@ -120,7 +124,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 {
 	struct page_key key = {.page = address & PAGE_MASK_4K};
 	struct page_record record = {};
-	u64 *generation, *moves;
+	u64 *moves;
 
 	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
 		return 0;
@@ -131,8 +135,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&key))
 			return 0;
 	}
-	generation = counter(COUNT_EXEC_GENERATION);
-	record.exec_generation = generation ? *generation : 0;
+	record.exec_generation = image_generation();
 	record.fault_ns = bpf_ktime_get_ns();
 	record.stack = capture_user_stack(ctx, user_regs);
 	if (pages.update(&key, &record))
@@ -238,15 +241,4 @@ RAW_TRACEPOINT_PROBE(page_fault_kernel)
 	if (walking && *walking)
 		return 0;
 	return on_fault(ctx, ctx->args[0], ctx->args[2], NULL);
-}
-
-/*
- * -c: the pages the child faulted before it became the command belong to the
- * tool's image, not the command's. Each exec starts a new generation.
- */
-RAW_TRACEPOINT_PROBE(sched_process_exec)
-{
-	if (bpf_get_current_pid_tgid() >> 32 == TARGET_TGID)
-		count(COUNT_EXEC_GENERATION);
-	return 0;
 }

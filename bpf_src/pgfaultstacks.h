@@ -51,7 +51,6 @@ enum fault_counter {
 	COUNT_LOST_STACKS,	/* stack not captured or the stack map full: [Missed User Stack] */
 	COUNT_LOST_PAGES,	/* page map full: a fault not recorded */
 	COUNT_LOST_FAULT_STACKS,	/* --all-faults: stack-count map full */
-	COUNT_EXEC_GENERATION,	/* execs of the target seen: records before the last are dropped */
 	COUNT_RELEASED,		/* released ranges logged, including those the log had no room for */
 	COUNT_MOVES,		/* mremap moves among them */
 	COUNTERS,

@@ -7,6 +7,19 @@
 #include "trace_session.h"
 #include "uprobes.h"
 
+/*
+ * The tool's -D settings, and those of the BPF halves every tool includes:
+ * image_event_probes.h stops a -c command at each event until it is followed.
+ */
+static int add_defines(const struct cli_settings *settings, const void *tool_settings,
+		       build_defines_fn build_defines, pid_t pid,
+		       const struct unwind_tables *unwind, struct bpf_defines *defines)
+{
+	return build_defines(tool_settings, pid, defines) ?:
+	       bpf_defines__add(defines, "STOP_AT_EVENTS", settings->command != NULL) ?:
+	       unwind_tables__add_defines(unwind, defines);
+}
+
 struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
 			       struct target *target, struct report_files *files,
@@ -19,8 +32,8 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	*exit_code = 1;
 	if (settings->print_ebpf) {
 		*unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
-		if (*unwind && !build_defines(tool_settings, settings->pid, &defines) &&
-		    !unwind_tables__add_defines(*unwind, &defines)) {
+		if (*unwind && !add_defines(settings, tool_settings, build_defines, settings->pid,
+					    *unwind, &defines)) {
 			bpf_program__print(stdout, bpf_text, &defines);
 			*exit_code = 0;
 		}
@@ -42,8 +55,8 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 		goto out;
 	*unwind = unwind_tables__new(target->pid, settings->unwind, !settings->command,
 				     settings->verbose);
-	if (!*unwind || build_defines(tool_settings, target->pid, &defines) ||
-	    unwind_tables__add_defines(*unwind, &defines))
+	if (!*unwind ||
+	    add_defines(settings, tool_settings, build_defines, target->pid, *unwind, &defines))
 		goto out;
 	program = bpf_program__compile(bpf_text, &defines);
 	err = program ? unwind_tables__load(*unwind, program) : 0;

@@ -189,6 +189,23 @@ def trace_waiting_target(tool, target, args, end="interrupt"):
         return finish_tool(process, head, json_file)
 
 
+def trace_staying_command(tool, target_name, args=()):
+    """-c on a target run with --stay: it works at once, prints its lines up to
+    "done" and waits for SIGUSR1; the trace ends by SIGINT. (run, target lines)"""
+    with tempfile.TemporaryDirectory() as directory:
+        json_file = os.path.join(directory, "report.json")
+        process = start_tool(tool, ["-c", target_path(target_name) + " --stay", *args], json_file)
+        head = wait_for_tracing(process)
+        output = []
+        while not output or not output[-1].startswith("done"):
+            output.append(read_line(process.stdout, "the command's done line"))
+        pid = int(output[0].split()[1])
+        process.send_signal(signal.SIGINT)
+        run = finish_tool(process, head, json_file,
+                          after_exit=lambda: os.kill(pid, signal.SIGUSR1))
+    return run, output
+
+
 def run_command(tool, args, json_report=True):
     """Runs the tool to completion (-c targets, bad input), with --json unless told not to."""
     with tempfile.TemporaryDirectory() as directory:

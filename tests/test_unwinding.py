@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import ground_truth  # noqa: E402
 import page_truth  # noqa: E402
 from harness import (ToolTestCase, WaitingTarget, finish_tool, run_command,  # noqa: E402
-                     start_tool, target_path, trace_waiting_target, wait_for_tracing)
+                     start_tool, target_path, trace_staying_command, trace_waiting_target,
+                     wait_for_tracing)
 from redis_server import RedisServer  # noqa: E402
 from test_memstacks import GroundTruthMixin  # noqa: E402
 
@@ -107,6 +108,27 @@ class Pgfaultstacks(ToolTestCase):
         kept, kept_output = trace("pgfaultstacks", "page_toucher")
         self.assertEqual(page_truth.per_site(omitted.json), page_truth.expected(omitted_output))
         self.assertEqual(page_truth.per_site(kept.json), page_truth.expected(kept_output))
+
+    def test_command_stacks_complete_from_the_first_fault(self):
+        """-c: the command stops at exec and at its loader's events until the unwind
+        tables of what it mapped are read, so the stacks of its first faults (main
+        writes pages at once) are as complete as under -p, in both builds."""
+        for target_name in ("page_toucher_omit_fp", "page_toucher"):
+            with self.subTest(target=target_name):
+                command, output = trace_staying_command("pgfaultstacks", target_name)
+                attached, _ = trace("pgfaultstacks", target_name)
+                self.assertEqual(command.returncode, 0, command)
+                self.assertEqual(page_truth.per_site(command.json), page_truth.expected(output))
+                for stack in command.json["stacks"]:
+                    if "main" in stack["frames"]:
+                        self.assertEqual(stack["frames"][0], MAIN_THREAD_ROOT, stack["frames"])
+                self.assertEqual(site_stacks(command), site_stacks(attached))
+
+
+def site_stacks(run):
+    """The stacks whose leaf is a site of page_toucher, by frames."""
+    return {tuple(stack["frames"]) for stack in run.json["stacks"]
+            if stack["frames"][-1] in page_truth.SITES}
 
 
 # Debian's own binaries, built without frame pointers.

@@ -5,14 +5,9 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
-#include <bcc/libbpf.h>
-
-#include "elf_functions.h"
 #include "errors.h"
 #include "uprobe_calibration.h"
-#include "untrusted_text.h"
 
 /* What the BPF program keeps of the running image, dropped when exec replaces it. */
 static const char *const image_maps[2][2] = {
@@ -21,115 +16,43 @@ static const char *const image_maps[2][2] = {
 };
 
 /*
- * Probes the dynamic loader of the program the target runs now (it changes at
- * exec), unless that loader is probed already. A static program has none.
+ * The follower's work after an event, once it has read the new symbols and
+ * unwind tables: after an exec, drop what the old
+ * program allocated (its blocks, stacks and allocators are gone with it);
+ * then attach to the allocators not seen before.
  */
-static int watch_loader(struct image_watch *watch)
+static int follow_mappings(void *context, bool exec)
 {
-	const char *loader_functions[] = {"_dl_debug_state"};
-	char exe[64], interpreter[PATH_MAX], loader[sizeof(watch->loader)];
-	char printable[512];
-	pid_t pid = watch->target->pid;
-	struct elf_function loader_event;
-	int prog_fd, err;
+	struct image_watch *watch = context;
+	pid_t pid = watch->follower.target->pid;
+	int err, i;
 
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	if (elf_interpreter(exe, interpreter, sizeof(interpreter)))
-		return 0;
-	snprintf(loader, sizeof(loader), "/proc/%d/root%s", (int)pid, interpreter);
-	if (!strcmp(loader, watch->loader))
-		return 0;
-	if (elf_find_functions(loader, loader_functions, 1, &loader_event) != 1) {
-		/* Any bytes can name the loader in the target's program header. */
-		print_warning("no _dl_debug_state in the dynamic loader %s: libraries the target loads from now on are not traced",
-			      untrusted_text__escape(interpreter, printable, sizeof(printable)));
-		return 0;
-	}
-	prog_fd = bpf_program__load(watch->program, "loader_event", BPF_PROG_TYPE_KPROBE);
-	if (prog_fd < 0)
-		return prog_fd;
-	err = uprobe_set__attach(watch->probes, prog_fd, false, loader, loader_event.file_offset,
-				 pid, "_dl_debug_state");
-	if (err)
-		return err;
-	memcpy(watch->loader, loader, sizeof(loader));
-	return 0;
-}
-
-/* Scans for allocators not seen before and attaches to them. Returns 0 or -errno. */
-static int follow_events(struct image_watch *watch)
-{
-	int fd = bpf_program__map_fd(watch->program, "image_events");
-	uint64_t exec_count = watch->seen_events[IMAGE_EVENT_EXEC];
-	int event, err, i;
-
-	for (event = 0; event < IMAGE_EVENTS; event++)
-		bpf_lookup_elem(fd, &event, &watch->seen_events[event]);
-	if (watch->seen_events[IMAGE_EVENT_EXEC] != exec_count) {
+	if (exec) {
 		allocator_sites__forget_mappings(&watch->sites);
 		for (i = 0; i < 2; i++)
-			bpf_program__clear_map(watch->program, image_maps[watch->all_mode][i]);
-		target__reread_comm(watch->target);
-		err = watch_loader(watch);
-		if (err)
-			return err;
+			bpf_program__clear_map(watch->follower.program,
+					       image_maps[watch->all_mode][i]);
 	}
-	err = allocator_sites__scan(&watch->sites, watch->target->pid, watch->object);
+	err = allocator_sites__scan(&watch->sites, pid, watch->object);
 	if (err == -ENOENT || err == -ESRCH)
 		return 0;	/* it exited: the wait sees that */
 	if (err < 0) {
-		print_error("cannot read the memory maps of PID %d: %s", (int)watch->target->pid,
-			    strerror(-err));
+		print_error("cannot read the memory maps of PID %d: %s", (int)pid, strerror(-err));
 		return err;
 	}
-	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
-	symbolizer__refresh(watch->symbolizer);
-	/* And walked: a -c command is stopped here before the new code runs. */
-	err = unwind_tables__refresh(watch->unwind);
-	if (err)
-		print_warning("cannot read the unwind tables of what PID %d mapped: %s; its frames are walked by frame pointers",
-			      (int)watch->target->pid, strerror(-err));
-	return allocator_sites__attach_new(&watch->sites, watch->program, watch->probes,
-					   watch->target->pid, watch->all_mode,
+	return allocator_sites__attach_new(&watch->sites, watch->follower.program,
+					   watch->follower.probes, pid, watch->all_mode,
 					   watch->probe_at_entry ? NULL : &watch->emulation,
 					   watch->verbose);
 }
 
-static bool events_changed(struct image_watch *watch)
-{
-	int fd = bpf_program__map_fd(watch->program, "image_events");
-	uint64_t count;
-	int event;
-
-	for (event = 0; event < IMAGE_EVENTS; event++) {
-		if (bpf_lookup_elem(fd, &event, &count) == 0 && count != watch->seen_events[event])
-			return true;
-	}
-	return false;
-}
-
-int image_watch__on_wake(void *context)
-{
-	struct image_watch *watch = context;
-	int err = 0;
-
-	if (!watch->target->spawned)
-		return events_changed(watch) ? follow_events(watch) : 0;
-	/* A -c command stops at each event until it is followed. */
-	while (err >= 0 && target__take_stop(watch->target)) {
-		err = follow_events(watch);
-		target__continue(watch->target);
-	}
-	return err < 0 ? err : 0;
-}
-
+/* -p: what the process maps now, and a clear error if no allocator is among it. */
 static int attach_to_process(struct image_watch *watch)
 {
-	pid_t pid = watch->target->pid;
-	int err = watch_loader(watch) ?: follow_events(watch);
+	pid_t pid = watch->follower.target->pid;
 
-	if (err || watch->sites.count)
-		return err;
+	if (watch->sites.count)
+		return 0;
 	if (watch->object)
 		print_error("no allocator functions in an object matching '%s' mapped by PID %d (check -O against /proc/PID/maps)",
 			    watch->object, (int)pid);
@@ -146,28 +69,19 @@ static int attach_to_process(struct image_watch *watch)
  */
 static int attach_when_mapped(struct image_watch *watch)
 {
-	struct target *target = watch->target;
-	int status = 0;
+	struct target *target = watch->follower.target;
 	int err = target__release(target);
 
-	if (err)
-		return err;
-	for (;;) {
-		if (waitpid(target->pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status)) {
-			target->exited = true;
-			target->wait_status = status;
+	while (!err) {
+		err = image_follower__follow_stop(&watch->follower);
+		if (err == -ESRCH)
 			print_error("command %s ended before it mapped an allocator (nothing to trace)",
 				    target->exe_path);
-			return -ESRCH;
-		}
-		target->held = true;
-		err = follow_events(watch);
-		if (err)
-			return err;
-		if (watch->sites.count)
-			return 0;	/* the caller continues it once tracing has started */
+		if (err || watch->sites.count)
+			return err;	/* the caller continues it once tracing has started */
 		target__continue(target);
 	}
+	return err;
 }
 
 /*
@@ -176,7 +90,8 @@ static int attach_when_mapped(struct image_watch *watch)
  */
 static int calibrate(struct image_watch *watch)
 {
-	int prog_fd = bpf_program__load(watch->program, "loader_event", BPF_PROG_TYPE_KPROBE);
+	int prog_fd = bpf_program__load(watch->follower.program, "loader_event",
+					BPF_PROG_TYPE_KPROBE);
 	struct emulation *emulation = &watch->emulation;
 	int kind, err;
 
@@ -200,15 +115,16 @@ static int calibrate(struct image_watch *watch)
 
 int image_watch__start(struct image_watch *watch)
 {
-	int err = bpf_program__attach_raw_tracepoint(watch->program,
-						     "raw_tracepoint__sched_process_exec",
-						     "sched_process_exec");
+	int err;
 
-	if (!err && !watch->probe_at_entry)
-		err = calibrate(watch);
+	watch->follower.follow = follow_mappings;
+	watch->follower.context = watch;
+	err = !watch->probe_at_entry ? calibrate(watch) : 0;
+	err = err ?: image_follower__start(&watch->follower);
 	if (err)
 		return err;
-	return watch->target->spawned ? attach_when_mapped(watch) : attach_to_process(watch);
+	return watch->follower.target->spawned ? attach_when_mapped(watch)
+					       : attach_to_process(watch);
 }
 
 void image_watch__free(struct image_watch *watch)

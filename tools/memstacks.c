@@ -180,7 +180,6 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	err = err ?: bpf_defines__add(defines, "MAX_LIVE_BLOCKS", settings->live_blocks);
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
 	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
-	err = err ?: bpf_defines__add(defines, "STOP_AT_EVENTS", settings->common.command != NULL);
 	err = err ?: bpf_defines__add(defines, "TRACK_AGE", settings->min_age_ms != 0);
 	return err;
 }
@@ -242,7 +241,8 @@ static int collect_live_bytes(struct stack_report *report, void *context)
 {
 	struct image_watch *watch = context;
 
-	return memstacks_report__collect(report, watch->program, watch->symbolizer, &watch->sites,
+	return memstacks_report__collect(report, watch->follower.program, watch->follower.symbolizer,
+					 &watch->sites,
 					 false, UINT64_MAX);
 }
 
@@ -264,7 +264,8 @@ int main(int argc, char **argv)
 	struct trace_hook refresh_unwinding = {unwind_tables__on_wake, NULL, NULL};
 	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler,
 					      &refresh_unwinding};
-	struct trace_hook follow_images = {image_watch__on_wake, &watch, &sample_intervals};
+	struct trace_hook follow_images = {image_follower__on_wake, &watch.follower,
+					   &sample_intervals};
 	struct bpf_program *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
@@ -304,11 +305,11 @@ int main(int argc, char **argv)
 		print_error("cannot read the symbols of PID %d", (int)target.pid);
 		goto cleanup;
 	}
-	watch.program = program;
-	watch.probes = probes;
-	watch.target = &target;
-	watch.symbolizer = symbolizer;
-	watch.unwind = unwind;
+	watch.follower.program = program;
+	watch.follower.probes = probes;
+	watch.follower.target = &target;
+	watch.follower.symbolizer = symbolizer;
+	watch.follower.unwind = unwind;
 	watch.object = settings.object;
 	watch.probe_at_entry = settings.probe_at_entry;
 	watch.all_mode = settings.all;

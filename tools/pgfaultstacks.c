@@ -14,6 +14,7 @@
 #include "bpf_program.h"
 #include "cli.h"
 #include "errors.h"
+#include "image_follower.h"
 #include "interval_sampler.h"
 #include "json_writer.h"
 #include "page_residency.h"
@@ -152,7 +153,7 @@ static int attach(const struct settings *settings, struct bpf_program *program)
 {
 	/* The last two log released and moved memory, which --all-faults does not need. */
 	static const char *const tracepoints[] = {"page_fault_user", "page_fault_kernel",
-						  "sched_process_exec", "sys_enter", "sys_exit"};
+						  "sys_enter", "sys_exit"};
 	size_t count = sizeof(tracepoints) / sizeof(tracepoints[0]) - 2 * settings->all_faults;
 	char function[64];
 	size_t i;
@@ -320,6 +321,9 @@ int main(int argc, char **argv)
 	struct trace_hook refresh_unwinding = {unwind_tables__on_wake, NULL, NULL};
 	struct trace_hook sample_intervals = {interval_sampler__on_wake, &sampler,
 					      &refresh_unwinding};
+	struct image_follower follower = {0};
+	struct trace_hook follow_images = {image_follower__on_wake, &follower, &sample_intervals};
+	struct uprobe_set *probes = NULL;
 	struct pgfault_totals totals;
 	struct report_files files = {0};
 	struct trace_session session;
@@ -353,14 +357,24 @@ int main(int argc, char **argv)
 			    strerror(errno));
 		goto cleanup;
 	}
-	/* -c: the tracepoints follow the child through exec, so it can start now. */
-	if (common->command && target__release(&target))
-		goto cleanup;
 	symbolizer = symbolizer__new(target.pid);
 	if (!symbolizer) {
 		print_error("cannot read the symbols of PID %d", (int)target.pid);
 		goto cleanup;
 	}
+	probes = uprobe_set__new();
+	follower = (struct image_follower){.program = program, .probes = probes, .target = &target,
+					   .symbolizer = symbolizer, .unwind = unwind};
+	if (!probes || image_follower__start(&follower))
+		goto cleanup;
+	/*
+	 * -c: the tracepoints follow the child through exec, so it can start now.
+	 * It stops at exec and at each of its loader's events until the unwind
+	 * tables of what it mapped are read, before any of that code runs; it is
+	 * held at exec until tracing has begun.
+	 */
+	if (common->command && (target__release(&target) || image_follower__follow_stop(&follower)))
+		goto cleanup;
 	trace_session__start(&session, &target);
 	sources = (struct page_sources){&settings, &target, program, symbolizer, baseline};
 	if (interval_sampler__start(&sampler, common, &resident_pages, &target, &session))
@@ -368,8 +382,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "Tracing %s of PID %d (%s)%s... Hit Ctrl-C to end.\n",
 		settings.all_faults ? "every page fault" : "page faults that add resident pages",
 		(int)target.pid, target.printable_comm, common->tid ? ", one thread" : "");
+	target__continue(&target);
 
-	trace_session__wait(&session, &target, common->duration_s, &sample_intervals);
+	trace_session__wait(&session, &target, common->duration_s, &follow_images);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
 	err = collect(&settings, &target, program, symbolizer, baseline, report, &totals);
@@ -398,6 +413,7 @@ cleanup:
 	interval_sampler__free(&sampler);
 	report_files__free(&files);
 	page_baseline__free(baseline);
+	uprobe_set__free(probes);
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "growable_array.h"
+#include "image_follower.h"
 
 #define HUGE_PAGE_MASK (~(HUGE_PAGE_PAGES * PAGE_SIZE_4K - 1))
 
@@ -271,7 +272,7 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 	int err;
 
 	err = read_pages(&pages, bpf_program__map_fd(program, "pages"),
-			 totals->counters[COUNT_EXEC_GENERATION]);
+			 image_follower__count(program, IMAGE_EVENT_EXEC));
 	if (err)
 		goto out;
 	qsort(pages.items, pages.count, sizeof(*pages.items), by_address);
