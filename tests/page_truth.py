@@ -15,6 +15,10 @@ SITES = {"write_fresh_pages", "write_then_unmap", "write_then_dontneed", "rewrit
          "read_zero_pages", "write_after_read", "read_file_pages", "touch_huge_region",
          "write_shared_pages"}
 
+# The target's regions that are read first: one then written, one only read.
+READ_THEN_WRITTEN_PAGES = 20
+READ_ONLY_PAGES = 10
+
 
 def expected(target_output):
     """Per-site pages, from the target's own count; sites that gained none left out."""
@@ -32,6 +36,20 @@ def small_block_pages(target_output):
     """The heap pages fill_small_blocks gained: mostly first written by malloc's own
     chunk headers, inside libc, so they are not in any site's table."""
     return int(re.search(r"^small_blocks (\d+)$", "".join(target_output), re.MULTILINE).group(1))
+
+
+def read_split(sites):
+    """Of per-site pages, those of the sites that read and write the regions read first."""
+    return {name: pages for name, pages in sites.items()
+            if name in ("read_zero_pages", "write_after_read")}
+
+
+def read_split_for(reads_give_pages):
+    """What read_split must be, by whether a read of untouched memory gives a page of
+    its own (kernel_behaviour.reads_give_pages) or maps the shared zero page."""
+    if reads_give_pages:
+        return {"read_zero_pages": READ_THEN_WRITTEN_PAGES + READ_ONLY_PAGES}
+    return {"write_after_read": READ_THEN_WRITTEN_PAGES}
 
 
 def per_site(report):

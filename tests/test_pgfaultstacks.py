@@ -6,6 +6,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import kernel_behaviour  # noqa: E402
 import page_truth  # noqa: E402
 from harness import (ToolTestCase, WaitingTarget, finish_tool,  # noqa: E402
                      read_line, run_command, start_tool, target_path,
@@ -18,6 +19,13 @@ def within_rss(test, report, percent=2, slack_pages=16):
     attributed_kb = report["pages"] * 4
     test.assertLessEqual(abs(attributed_kb - growth_kb), growth_kb * percent / 100 + slack_pages * 4,
                          f"attributed {attributed_kb} kB against RSS growth {growth_kb} kB")
+
+
+def assertReadsAsProbed(test, expected):
+    """The target's own split of the regions it reads first (read, then written) is
+    what kernel_behaviour's probe says a read of untouched memory gives."""
+    test.assertEqual(page_truth.read_split(expected),
+                     page_truth.read_split_for(kernel_behaviour.reads_give_pages()))
 
 
 class UnderPid(ToolTestCase):
@@ -35,6 +43,7 @@ class UnderPid(ToolTestCase):
         report = run.json
         expected = page_truth.expected(output)
         self.assertEqual(page_truth.per_site(report), expected)
+        assertReadsAsProbed(self, expected)
         # The file's pages (faulted, or mapped around a fault) and the shared memory's
         # are the only ones of their kind that come and stay while tracing.
         file_pages, shared_pages = expected["read_file_pages"], expected["write_shared_pages"]
@@ -103,6 +112,7 @@ class UnderCommand(ToolTestCase):
         self.assertEqual(run.returncode, 0, run)
         expected = page_truth.expected(output)
         self.assertEqual(page_truth.per_site(run.json), expected)
+        assertReadsAsProbed(self, expected)
         # Traced from the first fault: the dynamic loader's own pages are there too.
         self.assertGreater(run.json["file_pages"], expected["read_file_pages"])
 
