@@ -13,6 +13,10 @@ from harness import (ToolTestCase, WaitingTarget, finish_tool,  # noqa: E402
                      trace_waiting_target, wait_for_tracing)
 
 
+# Faults of a traced target outside its measured work: a stack or stdio page.
+STRAY_FAULTS = 16
+
+
 def within_rss(test, report, percent=2, slack_pages=16):
     """The attributed pages against the RSS growth over the same time."""
     growth_kb = report["rss_end_kb"] - report["rss_start_kb"]
@@ -74,15 +78,22 @@ class UnderPid(ToolTestCase):
         self.assertEqual(run.json["lost_events"], 0)
 
     def test_all_faults_shows_the_overcount(self):
-        resident, _ = self.trace("churn_workload")
-        naive, _ = self.trace("churn_workload", "--all-faults")
+        resident, resident_output = self.trace("churn_workload")
+        naive, naive_output = self.trace("churn_workload", "--all-faults")
         self.assertEqual(naive.json["mode"], "all-faults")
         faults = sum(stack["faults"] for stack in naive.json["stacks"])
         self.assertEqual(faults, naive.json["raw_faults"])
-        # Every fault counted: ten times and more the pages that stay.
-        self.assertGreater(faults, 10 * resident.json["pages"])
-        # Two processes of the same workload fault alike, to a stray stack page or so.
-        self.assertLessEqual(abs(resident.json["raw_faults"] - naive.json["raw_faults"]), 16)
+        # Each mode sees every fault: those the target counted itself while
+        # working, and a stray stack or stdio page around them. How many the
+        # work takes is the kernel's to decide (one fault for a huge page, if
+        # it has one to give), so each run is held to its own process's count.
+        for run, output in ((resident, resident_output), (naive, naive_output)):
+            working = int(re.search(r"^minor_faults (\d+)$", "".join(output),
+                                    re.MULTILINE).group(1))
+            self.assertGreaterEqual(run.json["raw_faults"], working)
+            self.assertLessEqual(run.json["raw_faults"], working + STRAY_FAULTS)
+        # ... more than the pages that stay: the overcount.
+        self.assertGreater(faults, resident.json["pages"])
 
     def test_folded(self):
         run, output = self.trace("page_toucher", "-f")
