@@ -289,6 +289,11 @@ int main(int argc, char **argv)
 	RUN_SITE(read_zero_pages, &read_only);
 	RUN_SITE(read_file_pages, &file);
 	RUN_SITE(touch_huge_region, &huge);
+	/*
+	 * A frame the fault left in small pages stays as counted: khugepaged
+	 * would otherwise be free to make it huge before the trace ends.
+	 */
+	madvise(huge.start, huge.pages * PAGE, MADV_NOHUGEPAGE);
 	RUN_SITE(write_shared_pages, &shared);
 	heap_before = heap_own_pages(heap);
 	fill_small_blocks();
