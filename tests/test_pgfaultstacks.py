@@ -6,10 +6,15 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import kernel_behaviour  # noqa: E402
 import page_truth  # noqa: E402
 from harness import (ToolTestCase, WaitingTarget, finish_tool,  # noqa: E402
                      read_line, run_command, start_tool, target_path,
                      trace_waiting_target, wait_for_tracing)
+
+
+# Faults of a traced target outside its measured work: a stack or stdio page.
+STRAY_FAULTS = 16
 
 
 def within_rss(test, report, percent=2, slack_pages=16):
@@ -18,6 +23,13 @@ def within_rss(test, report, percent=2, slack_pages=16):
     attributed_kb = report["pages"] * 4
     test.assertLessEqual(abs(attributed_kb - growth_kb), growth_kb * percent / 100 + slack_pages * 4,
                          f"attributed {attributed_kb} kB against RSS growth {growth_kb} kB")
+
+
+def assertReadsAsProbed(test, expected):
+    """The target's own split of the regions it reads first (read, then written) is
+    what kernel_behaviour's probe says a read of untouched memory gives."""
+    test.assertEqual(page_truth.read_split(expected),
+                     page_truth.read_split_for(kernel_behaviour.reads_give_pages()))
 
 
 class UnderPid(ToolTestCase):
@@ -35,19 +47,24 @@ class UnderPid(ToolTestCase):
         report = run.json
         expected = page_truth.expected(output)
         self.assertEqual(page_truth.per_site(report), expected)
-        self.assertEqual(report["file_pages"], page_truth.FILE_PAGES)
-        self.assertEqual(report["shmem_pages"], page_truth.SHARED_PAGES)
+        assertReadsAsProbed(self, expected)
+        # The file's pages (faulted, or mapped around a fault) and the shared memory's
+        # are the only ones of their kind that come and stay while tracing.
+        file_pages, shared_pages = expected["read_file_pages"], expected["write_shared_pages"]
+        self.assertEqual(report["file_pages"], file_pages)
+        self.assertEqual(report["shmem_pages"], shared_pages)
         self.assertEqual(report["anon_pages"] + report["file_pages"] + report["shmem_pages"],
                          report["pages"])
         self.assertTrue(report["residency_checked"])
         self.assertEqual(report["lost_events"], 0)
-        rest = report["pages"] - sum(expected.values())
-        self.assertGreaterEqual(rest, page_truth.SMALL_BLOCK_PAGES)
-        self.assertLessEqual(rest, page_truth.SMALL_BLOCK_PAGES + page_truth.SMALL_BLOCK_SLACK)
+        # Outside the sites' tables, only the heap pages of the small blocks.
+        self.assertEqual(report["pages"] - sum(expected.values()),
+                         page_truth.small_block_pages(output))
         within_rss(self, report, percent=0, slack_pages=0)
         self.assertGreater(report["raw_faults"], 0)
-        self.assertRegex(run.stderr, r"pgfaultstacks: \d+ pages \(\d+ anonymous, 64 file-backed, "
-                                     r"8 shared memory\) resident from \d+ stacks .*; \d+ faults in all")
+        self.assertRegex(run.stderr, rf"pgfaultstacks: \d+ pages \(\d+ anonymous, {file_pages} "
+                                     rf"file-backed, {shared_pages} shared memory\) resident from "
+                                     r"\d+ stacks .*; \d+ faults in all")
 
     def test_stacks_name_the_callers(self):
         run, _ = self.trace("page_toucher")
@@ -61,25 +78,33 @@ class UnderPid(ToolTestCase):
         self.assertEqual(run.json["lost_events"], 0)
 
     def test_all_faults_shows_the_overcount(self):
-        resident, _ = self.trace("churn_workload")
-        naive, _ = self.trace("churn_workload", "--all-faults")
+        resident, resident_output = self.trace("churn_workload")
+        naive, naive_output = self.trace("churn_workload", "--all-faults")
         self.assertEqual(naive.json["mode"], "all-faults")
         faults = sum(stack["faults"] for stack in naive.json["stacks"])
         self.assertEqual(faults, naive.json["raw_faults"])
-        # Every fault counted: ten times and more the pages that stay.
-        self.assertGreater(faults, 10 * resident.json["pages"])
-        # Two processes of the same workload fault alike, to a stray stack page or so.
-        self.assertLessEqual(abs(resident.json["raw_faults"] - naive.json["raw_faults"]), 16)
+        # Each mode sees every fault: those the target counted itself while
+        # working, and a stray stack or stdio page around them. How many the
+        # work takes is the kernel's to decide (one fault for a huge page, if
+        # it has one to give), so each run is held to its own process's count.
+        for run, output in ((resident, resident_output), (naive, naive_output)):
+            working = int(re.search(r"^minor_faults (\d+)$", "".join(output),
+                                    re.MULTILINE).group(1))
+            self.assertGreaterEqual(run.json["raw_faults"], working)
+            self.assertLessEqual(run.json["raw_faults"], working + STRAY_FAULTS)
+        # ... more than the pages that stay: the overcount.
+        self.assertGreater(faults, resident.json["pages"])
 
     def test_folded(self):
         run, output = self.trace("page_toucher", "-f")
+        fresh_pages = page_truth.expected(output)["write_fresh_pages"]
         lines = {}
         for line in run.stdout.splitlines():
             match = re.fullmatch(r"(page_toucher(?:;[^;]+)+) (\d+)", line)
             self.assertIsNotNone(match, f"not a folded line: {line!r}")
             lines[match.group(1)] = int(match.group(2))
         fresh = [value for stack, value in lines.items() if stack.endswith(";main;write_fresh_pages")]
-        self.assertEqual(fresh, [100])
+        self.assertEqual(fresh, [fresh_pages])
 
 
 class UnderCommand(ToolTestCase):
@@ -96,9 +121,11 @@ class UnderCommand(ToolTestCase):
         run = finish_tool(process, head, "/tmp/pgfaultstacks-command-test.json",
                           after_exit=lambda: os.kill(pid, signal.SIGUSR1))
         self.assertEqual(run.returncode, 0, run)
-        self.assertEqual(page_truth.per_site(run.json), page_truth.expected(output))
+        expected = page_truth.expected(output)
+        self.assertEqual(page_truth.per_site(run.json), expected)
+        assertReadsAsProbed(self, expected)
         # Traced from the first fault: the dynamic loader's own pages are there too.
-        self.assertGreater(run.json["file_pages"], page_truth.FILE_PAGES)
+        self.assertGreater(run.json["file_pages"], expected["read_file_pages"])
 
 
 class BadInput(ToolTestCase):

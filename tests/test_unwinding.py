@@ -14,6 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import ground_truth  # noqa: E402
 import page_truth  # noqa: E402
+from test_pgfaultstacks import assertReadsAsProbed  # noqa: E402
 from harness import (ToolTestCase, WaitingTarget, finish_tool, run_command,  # noqa: E402
                      start_tool, target_path, trace_staying_command, trace_waiting_target,
                      wait_for_tracing)
@@ -96,7 +97,9 @@ class Pgfaultstacks(ToolTestCase):
     def test_resident_pages_without_frame_pointers(self):
         run, output = trace("pgfaultstacks", "page_toucher_omit_fp")
         self.assertEqual(run.returncode, 0, run)
-        self.assertEqual(page_truth.per_site(run.json), page_truth.expected(output))
+        expected = page_truth.expected(output)
+        self.assertEqual(page_truth.per_site(run.json), expected)
+        assertReadsAsProbed(self, expected)
         for stack in run.json["stacks"]:
             frames = stack["frames"]
             if frames[-1] in page_truth.SITES:

@@ -1,16 +1,24 @@
 /*
  * A process whose page faults are known exactly, for pgfaultstacks' tests.
  * Each site is its own function and touches memory itself (-O0, no memset),
- * so the faulting frame names it; the expected pages are in
- * tests/page_truth.py.
+ * so the faulting frame names it.
  *
  *   page_toucher --wait   ready, wait for SIGUSR1, run the sites, done, wait again
  *   page_toucher --stay   run the sites at once, done, wait for SIGUSR1 (for -c)
  *
- * Before the sites run, every page of code it maps is touched, so that
- * faults on code pages do not mix with the sites' own.
+ * What a site leaves resident is the kernel's choice (a read of untouched
+ * memory maps the shared zero page, or gives a page of its own on kernels
+ * booted with pvm_no_zero_page=1; a huge page is granted or not), so it is
+ * not assumed: after each site the target counts, in its own page map, the
+ * pages of its own the site gained in its region, and once all have run
+ * prints them for tests/page_truth.py:
+ *
+ *   site NAME PAGES       a site's pages, one line per call
+ *   small_blocks PAGES    heap pages fill_small_blocks gained (inside malloc too)
+ *
+ * Before the sites run, every page of code, static data and stack they or
+ * the counting use is touched, so that no other fault mixes with theirs.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +26,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "own_pages.h"
+#include "proc_self.h"
 #include "signal_gate.h"
 
 #define PAGE 4096UL
@@ -25,133 +35,188 @@
 #define FILE_PAGES 64
 #define SMALL_BLOCKS 256
 #define SMALL_BLOCK_BYTES 512
+#define SITE_CALLS 16
+/* Deeper than the sites, the counting and printf go. */
+#define STACK_TOUCHED (64 * 1024)
+
+/* A region one or more sites fault. */
+struct region {
+	char *start;
+	size_t pages;
+	size_t own;	/* its pages of its own at the last count: none when mapped */
+};
+
+struct gain {
+	const char *site;
+	long pages;
+};
+
+/* Symbols the linker defines around the program's zero-initialised data. */
+extern char __bss_start[], _end[];
 
 static volatile char sink;
+static struct gain gains[SITE_CALLS];
+static int gain_count;
+static char *small_blocks[SMALL_BLOCKS];
+/* stdout's buffer: stdio would otherwise allocate one, and fault it in while printing. */
+static char output_buffer[BUFSIZ];
 
-static char *map_anonymous(size_t pages)
+/*
+ * `sharing`: MAP_PRIVATE, or MAP_SHARED for memory that lives in shmem and
+ * counts as shared memory, not anonymous.
+ */
+static struct region map_anonymous(size_t pages, int sharing)
 {
-	char *memory = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (memory == MAP_FAILED)
-		abort();
-	return memory;
-}
-
-static void write_each_page(char *memory, size_t pages)
-{
-	for (size_t i = 0; i < pages; i++)
-		memory[i * PAGE] = 1;
-}
-
-static void write_fresh_pages(void)
-{
-	char *memory = map_anonymous(100);
-
-	for (size_t i = 0; i < 100; i++)
-		memory[i * PAGE] = 1;
-}
-
-static void write_then_unmap(void)
-{
-	char *memory = map_anonymous(50);
-
-	for (size_t i = 0; i < 50; i++)
-		memory[i * PAGE] = 1;
-	munmap(memory, 50 * PAGE);
-}
-
-static void write_then_dontneed(void)
-{
-	char *memory = map_anonymous(40);
-
-	for (size_t i = 0; i < 40; i++)
-		memory[i * PAGE] = 1;
-	madvise(memory, 40 * PAGE, MADV_DONTNEED);
-}
-
-/* Pages faulted in before tracing: writing them again adds nothing. */
-static void rewrite_resident(char *resident)
-{
-	for (size_t i = 0; i < 30; i++)
-		resident[i * PAGE] = 2;
-}
-
-/* A read maps the shared zero page, which is not counted in RSS. */
-static void read_zero_pages(char *memory, size_t pages)
-{
-	for (size_t i = 0; i < pages; i++)
-		sink = memory[i * PAGE];
-}
-
-/* ... and a write then gives each page a page of its own. */
-static void write_after_read(char *memory, size_t pages)
-{
-	for (size_t i = 0; i < pages; i++)
-		memory[i * PAGE] = 1;
-}
-
-static void read_file_pages(int fd)
-{
-	char *mapped = mmap(NULL, FILE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
-
-	if (mapped == MAP_FAILED)
-		abort();
-	for (size_t i = 0; i < FILE_PAGES; i++)
-		sink = mapped[i * PAGE];
-}
-
-/* Two 2 MiB huge pages, one byte written in each. */
-static char *touch_huge_region(void)
-{
-	char *memory = map_anonymous(3 * HUGE / PAGE);
-	char *aligned = (char *)(((uintptr_t)memory + HUGE - 1) & ~(HUGE - 1));
-
-	madvise(aligned, 2 * HUGE, MADV_HUGEPAGE);
-	aligned[0] = 1;
-	aligned[HUGE] = 1;
-	return aligned;
-}
-
-/* Shared anonymous memory lives in shmem: counted as shared memory, not anonymous. */
-static void write_shared_pages(void)
-{
-	char *memory = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	char *memory = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, sharing | MAP_ANONYMOUS,
 			    -1, 0);
 
 	if (memory == MAP_FAILED)
 		abort();
-	for (size_t i = 0; i < 8; i++)
-		memory[i * PAGE] = 1;
+	return (struct region){memory, pages, 0};
+}
+
+/* A file of FILE_PAGES pages, all in the page cache, mapped read-only. */
+static struct region map_cached_file(void)
+{
+	char path[] = "/tmp/page_toucher.XXXXXX", page[PAGE];
+	int fd = mkstemp(path);
+	char *mapped;
+
+	if (fd < 0)
+		abort();
+	unlink(path);
+	memset(page, 'x', sizeof(page));
+	for (int i = 0; i < FILE_PAGES; i++) {
+		if (write(fd, page, sizeof(page)) != sizeof(page))
+			abort();
+	}
+	mapped = mmap(NULL, FILE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (mapped == MAP_FAILED)
+		abort();
+	close(fd);
+	return (struct region){mapped, FILE_PAGES, 0};
+}
+
+/* Two 2 MiB-aligned huge page frames, asked for as huge pages. */
+static struct region map_huge(void)
+{
+	struct region whole = map_anonymous(3 * HUGE / PAGE, MAP_PRIVATE);
+	char *aligned = (char *)(((uintptr_t)whole.start + HUGE - 1) & ~(HUGE - 1));
+
+	madvise(aligned, 2 * HUGE, MADV_HUGEPAGE);
+	return (struct region){aligned, 2 * HUGE / PAGE, 0};
+}
+
+/* Records for `site` the pages of its own the process gained in `region` since the last count. */
+static void record_gain(const char *site, struct region *region)
+{
+	size_t own = own_pages(region->start, region->pages);
+
+	gains[gain_count++] = (struct gain){site, (long)own - (long)region->own};
+	region->own = own;
+}
+
+/* A site runs on its region; what it gained there is recorded under its name. */
+#define RUN_SITE(site, region)              \
+	do {                                \
+		site(region);               \
+		record_gain(#site, region); \
+	} while (0)
+
+static void write_fresh_pages(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 1;
+}
+
+static void write_then_unmap(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 1;
+	munmap(region->start, region->pages * PAGE);
+}
+
+static void write_then_dontneed(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 1;
+	madvise(region->start, region->pages * PAGE, MADV_DONTNEED);
+}
+
+/* Pages faulted in before tracing: writing them again adds nothing. */
+static void rewrite_resident(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 2;
+}
+
+/* A read maps the shared zero page, not counted in RSS, or a page of its own. */
+static void read_zero_pages(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		sink = region->start[i * PAGE];
+}
+
+/* ... and a write then gives each page a page of its own, if the read did not. */
+static void write_after_read(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 1;
+}
+
+/* Every page is read; most are mapped around a fault (fault-around), not faulted. */
+static void read_file_pages(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		sink = region->start[i * PAGE];
+}
+
+/* One byte written in each 2 MiB frame: 512 pages if the kernel grants a huge page. */
+static void touch_huge_region(struct region *region)
+{
+	region->start[0] = 1;
+	region->start[HUGE] = 1;
+}
+
+static void write_shared_pages(struct region *region)
+{
+	for (size_t i = 0; i < region->pages; i++)
+		region->start[i * PAGE] = 1;
 }
 
 static void fill_small_blocks(void)
 {
 	for (int i = 0; i < SMALL_BLOCKS; i++) {
-		char *block = malloc(SMALL_BLOCK_BYTES);
-
+		small_blocks[i] = malloc(SMALL_BLOCK_BYTES);
 		for (int j = 0; j < SMALL_BLOCK_BYTES; j++)
-			block[j] = (char)j;
+			small_blocks[i][j] = (char)j;
 	}
 }
 
-/* How many of the 2 MiB pages at `region` the kernel made huge (AnonHugePages). */
-static int huge_pages_granted(const char *region)
+/*
+ * Where the kernel put the program break at exec, field 47 of
+ * /proc/self/stat: the heap runs from there to the break.
+ */
+static uintptr_t heap_start(void)
 {
-	char line[256];
-	unsigned long start = 0, stop = 0, kb;
-	int in_region = 0, granted = 0;
-	FILE *smaps = fopen("/proc/self/smaps", "r");
+	char stat[1024];
+	char *field;
 
-	while (smaps && fgets(line, sizeof(line), smaps)) {
-		if (sscanf(line, "%lx-%lx ", &start, &stop) == 2 && strchr(line, '-') < strchr(line, ' '))
-			in_region = (uintptr_t)region >= start && (uintptr_t)region < stop;
-		else if (in_region && sscanf(line, "AnonHugePages: %lu", &kb) == 1)
-			granted += kb / (HUGE / 1024);
-	}
-	if (smaps)
-		fclose(smaps);
-	return granted;
+	proc_self_read("stat", stat, sizeof(stat));
+	/* The command name, field 2, may hold spaces and parentheses: count from its end. */
+	field = strrchr(stat, ')');
+	for (int i = 2; field && i < 47; i++)
+		field = strchr(field + 1, ' ');
+	if (!field)
+		abort();
+	return strtoull(field + 1, NULL, 10);
+}
+
+static size_t heap_own_pages(uintptr_t start)
+{
+	uintptr_t end = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1);
+
+	return own_pages((char *)start, (end - start) / PAGE);
 }
 
 /* Reads one byte of every page of every executable mapping: code faults happen now. */
@@ -172,50 +237,71 @@ static void touch_all_code(void)
 		fclose(maps);
 }
 
-static int make_cached_file(void)
+/* Writes every page of the zero-initialised data (the tables above, the page map's buffer). */
+static void touch_static_data(void)
 {
-	char path[] = "/tmp/page_toucher.XXXXXX", page[PAGE];
-	int fd = mkstemp(path);
+	for (uintptr_t page = (uintptr_t)__bss_start & ~(PAGE - 1); page < (uintptr_t)_end;
+	     page += PAGE)
+		*(volatile char *)page = *(volatile char *)page;
+}
 
-	if (fd < 0)
-		abort();
-	unlink(path);
-	memset(page, 'x', sizeof(page));
-	for (int i = 0; i < FILE_PAGES; i++) {
-		if (write(fd, page, sizeof(page)) != sizeof(page))
-			abort();
-	}
-	return fd;
+static void touch_stack(void)
+{
+	volatile char depth[STACK_TOUCHED];
+
+	for (size_t i = 0; i < sizeof(depth); i += PAGE)
+		depth[i] = 0;
 }
 
 int main(int argc, char **argv)
 {
 	int wait_first = argc > 1 && !strcmp(argv[1], "--wait");
-	char *resident = map_anonymous(30);
-	char *zero_then_written = map_anonymous(20);
-	char *zero_only = map_anonymous(10);
-	int fd = make_cached_file();
-	char *huge;
+	struct region fresh = map_anonymous(100, MAP_PRIVATE);
+	struct region unmapped = map_anonymous(50, MAP_PRIVATE);
+	struct region released = map_anonymous(40, MAP_PRIVATE);
+	struct region resident = map_anonymous(30, MAP_PRIVATE);
+	struct region read_then_written = map_anonymous(20, MAP_PRIVATE);
+	struct region read_only = map_anonymous(10, MAP_PRIVATE);
+	struct region file = map_cached_file();
+	struct region huge = map_huge();
+	struct region shared = map_anonymous(8, MAP_SHARED);
+	uintptr_t heap = heap_start();
+	size_t heap_before, small_block_pages;
 
-	write_each_page(resident, 30);
+	setvbuf(stdout, output_buffer, _IOFBF, sizeof(output_buffer));
+	own_pages_open();
+	for (size_t i = 0; i < resident.pages; i++)
+		resident.start[i * PAGE] = 1;
+	resident.own = own_pages(resident.start, resident.pages);
 	touch_all_code();
+	touch_static_data();
+	touch_stack();
 	gate_announce_ready();
 	if (wait_first)
 		gate_wait();
 
-	write_fresh_pages();
-	write_then_unmap();
-	write_then_dontneed();
-	rewrite_resident(resident);
-	read_zero_pages(zero_then_written, 20);
-	write_after_read(zero_then_written, 20);
-	read_zero_pages(zero_only, 10);
-	read_file_pages(fd);
-	huge = touch_huge_region();
-	write_shared_pages();
+	RUN_SITE(write_fresh_pages, &fresh);
+	RUN_SITE(write_then_unmap, &unmapped);
+	RUN_SITE(write_then_dontneed, &released);
+	RUN_SITE(rewrite_resident, &resident);
+	RUN_SITE(read_zero_pages, &read_then_written);
+	RUN_SITE(write_after_read, &read_then_written);
+	RUN_SITE(read_zero_pages, &read_only);
+	RUN_SITE(read_file_pages, &file);
+	RUN_SITE(touch_huge_region, &huge);
+	/*
+	 * A frame the fault left in small pages stays as counted: khugepaged
+	 * would otherwise be free to make it huge before the trace ends.
+	 */
+	madvise(huge.start, huge.pages * PAGE, MADV_NOHUGEPAGE);
+	RUN_SITE(write_shared_pages, &shared);
+	heap_before = heap_own_pages(heap);
 	fill_small_blocks();
+	small_block_pages = heap_own_pages(heap) - heap_before;
 
-	printf("huge_pages %d\n", huge_pages_granted(huge));
+	for (int i = 0; i < gain_count; i++)
+		printf("site %s %ld\n", gains[i].site, gains[i].pages);
+	printf("small_blocks %zu\n", small_block_pages);
 	gate_announce_done();
 	gate_wait();
 	return 0;
