@@ -31,6 +31,7 @@
 #include "tool_start.h"
 #include "trace_session.h"
 #include "uprobes.h"
+#include "user_address_space.h"
 
 extern const char memstacks_bpf_text[];
 
@@ -182,6 +183,7 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
 	err = err ?: bpf_defines__add(defines, "STOP_AT_EVENTS", settings->common.command != NULL);
 	err = err ?: bpf_defines__add(defines, "TRACK_AGE", settings->min_age_ms != 0);
+	err = err ?: bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes());
 	return err;
 }
 
