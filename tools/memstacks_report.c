@@ -157,9 +157,10 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	frame_names__append(names, leaf);
 }
 
-int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
-			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
-			      bool all_mode, uint64_t born_before_ns)
+int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
+			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      const struct allocator_sites *sites, bool all_mode,
+			      uint64_t born_before_ns)
 {
 	static struct frame_names names;
 	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
@@ -179,14 +180,19 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 	for (i = 0; i < totals.count && !err; i++) {
 		const struct stack_total *total = &totals.items[i].total;
 
-		/* A stack whose requests all failed allocated nothing. */
-		if (!total->allocations)
-			continue;
 		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, sites, &names);
-		err = stack_report__add(report, names.frames, names.depth, total->bytes,
-					total->allocations);
+		/* Every request of this stack failed: it shows among the failures only. */
+		if (total->allocations)
+			err = stack_report__add(report, names.frames, names.depth, total->bytes,
+						total->allocations);
+		if (total->failed_requests && !err)
+			err = stack_report__add_largest(failed, names.frames, names.depth,
+							total->largest_failed_bytes,
+							total->failed_requests);
 	}
 	stack_report__sort(report);
+	if (failed)
+		stack_report__sort(failed);
 out:
 	free(totals.items);
 	return err;
