@@ -14,6 +14,8 @@
  *                       (image_event_probes.h)
  *   TRACK_AGE           1 (--min-age): time each block's birth; 0 spares every
  *                       allocation that helper call
+ *   USER_ADDRESS_LIMIT  bytes of the target's user address space: -a counts a
+ *                       larger request as one that cannot succeed
  *
  * Entry programs are named by what the function's arguments mean, not by the
  * function: malloc_entry serves malloc, je_malloc, tc_malloc, mi_malloc alike.
@@ -154,11 +156,12 @@ struct allocator_call {
 BPF_ARRAY(last_allocator_calls, struct allocator_call, MAX_THREADS);
 
 /*
- * Every request is counted at entry: no return probe. Requests that cannot
- * succeed are skipped: over PTRDIFF_MAX here, an overflowing count * size by
- * the callers. Other failures (an exhausted heap) still count as requested.
- * `may_tail_call` is 0 only for malloc, which ends in no other allocator
- * function and so need not be remembered.
+ * Every request is counted at entry: no return probe. One larger than the
+ * user address space cannot succeed (malloc(SIZE_MAX), a negative size passed
+ * as size_t, an overflowing count * size), and end_request counts it apart,
+ * under its stack. Other failures (an exhausted heap, a ulimit) cannot be
+ * told at entry and count as requested. `may_tail_call` is 0 only for malloc,
+ * which ends in no other allocator function and so need not be remembered.
  */
 static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may_tail_call)
 {
@@ -169,7 +172,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	struct pending_walk *walk;
 	u32 tid = pid_tgid;
 
-	if (!is_traced(pid_tgid) || (s64)bytes < 0)
+	if (!is_traced(pid_tgid))
 		return 0;
 	call.return_address = return_address(ctx);
 	last = last_allocator_calls.lookup(&slot);
@@ -187,7 +190,36 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	return walk_and_end(ctx, walk, call.return_address);
 }
 
-/* Adds the request to its stack's total. */
+/*
+ * Tries of the exchange in count_failure. A retry needs another CPU to have
+ * raised this stack's largest failure, to a size still below ours, between two
+ * of our instructions: the bound is for the verifier, far beyond what the rare
+ * failures of one stack can race.
+ */
+#define RAISE_TRIES 64
+
+/*
+ * Counts a request that cannot succeed and raises the stack's largest such
+ * size to `bytes`. BPF has no atomic maximum: a compare-and-swap fails only
+ * when another CPU changed the figure since it was read, and returns the new
+ * figure, so the largest stays exact; once the figure is at least `bytes`,
+ * there is nothing to raise.
+ */
+static __always_inline void count_failure(struct stack_total *total, u64 bytes)
+{
+	u64 seen = total->largest_failed_bytes;
+	u64 was;
+
+	__sync_fetch_and_add(&total->failed_requests, 1);
+	for (int i = 0; i < RAISE_TRIES && seen < bytes; i++) {
+		was = __sync_val_compare_and_swap(&total->largest_failed_bytes, seen, bytes);
+		if (was == seen)
+			break;
+		seen = was;
+	}
+}
+
+/* Adds the request to its stack's total, or to its failures if it cannot succeed. */
 static __always_inline void end_request(struct pending_walk *walk)
 {
 	struct stack_total zero = {};
@@ -197,6 +229,10 @@ static __always_inline void end_request(struct pending_walk *walk)
 	total = stack_totals.lookup_or_try_init(&key, &zero);
 	if (!total) {
 		count_loss(LOSS_STACK_TOTALS);
+		return;
+	}
+	if (walk->bytes > USER_ADDRESS_LIMIT) {
+		count_failure(total, walk->bytes);
 		return;
 	}
 	__sync_fetch_and_add(&total->bytes, walk->bytes);
@@ -215,14 +251,22 @@ int size_entry(struct pt_regs *ctx)
 	return count_request(ctx, PT_REGS_PARM1(ctx), 1);
 }
 
+/*
+ * count * size, or UINT64_MAX when it overflows: the allocator fails such a
+ * request, and as a size beyond the user address space it goes with the
+ * other requests that cannot succeed (as a size with its top bit set does).
+ */
+static __always_inline u64 saturated_product(u64 count, u64 size)
+{
+	return product_overflows(count, size) ? (u64)-1 : count * size;
+}
+
 /* calloc(count, size) */
 int calloc_entry(struct pt_regs *ctx)
 {
 	u64 count = PT_REGS_PARM1(ctx), size = PT_REGS_PARM2(ctx);
 
-	if (product_overflows(count, size))
-		return 0;
-	return count_request(ctx, count * size, 1);
+	return count_request(ctx, saturated_product(count, size), 1);
 }
 
 /* realloc(ptr, size), rallocx(ptr, size, flags) */
@@ -236,9 +280,7 @@ int reallocarray_entry(struct pt_regs *ctx)
 {
 	u64 count = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
 
-	if (product_overflows(count, size))
-		return 0;
-	return count_request(ctx, count * size, 1);
+	return count_request(ctx, saturated_product(count, size), 1);
 }
 
 /* posix_memalign(out, alignment, size) */

@@ -19,10 +19,16 @@ struct stack_key {
 	__u64 function;		/* address of the allocator function called */
 };
 
-/* -a mode: what one stack requested in all. */
+/*
+ * -a mode: what one stack requested in all. A request larger than the user
+ * address space cannot succeed: it is counted apart, never in bytes or
+ * allocations.
+ */
 struct stack_total {
 	__u64 bytes;
 	__u64 allocations;
+	__u64 failed_requests;
+	__u64 largest_failed_bytes;
 };
 
 /* Unfreed mode: one block allocated during tracing and not yet freed. */

@@ -138,29 +138,49 @@ fail:
 	return -ENOMEM;
 }
 
+/* The entry of the stack `frames`, added empty if the report has none; NULL without memory. */
+static struct stack_entry *entry_of(struct stack_report *report, const char *const frames[],
+				    size_t depth)
+{
+	size_t *slot;
+
+	if (2 * (report->length + 1) > report->slot_count && grow_slots(report))
+		return NULL;
+	slot = find_slot(report, frames, depth);
+	if (!*slot) {
+		if (append_entry(report, frames, depth))
+			return NULL;
+		*slot = report->length;
+	}
+	return &report->entries[*slot - 1];
+}
+
 int stack_report__add(struct stack_report *report, const char *const frames[], size_t depth,
 		      uint64_t value, uint64_t count)
 {
-	struct stack_entry *entry;
-	size_t *slot;
-	int err;
+	struct stack_entry *entry = entry_of(report, frames, depth);
 
-	if (2 * (report->length + 1) > report->slot_count) {
-		err = grow_slots(report);
-		if (err)
-			return err;
-	}
-	slot = find_slot(report, frames, depth);
-	if (!*slot) {
-		err = append_entry(report, frames, depth);
-		if (err)
-			return err;
-		*slot = report->length;
-	}
-	entry = &report->entries[*slot - 1];
+	if (!entry)
+		return -ENOMEM;
 	entry->value += value;
 	entry->count += count;
 	report->total_value += value;
+	report->total_count += count;
+	return 0;
+}
+
+int stack_report__add_largest(struct stack_report *report, const char *const frames[],
+			      size_t depth, uint64_t value, uint64_t count)
+{
+	struct stack_entry *entry = entry_of(report, frames, depth);
+
+	if (!entry)
+		return -ENOMEM;
+	if (value > entry->value)
+		entry->value = value;
+	if (value > report->total_value)
+		report->total_value = value;
+	entry->count += count;
 	report->total_count += count;
 	return 0;
 }
@@ -233,10 +253,21 @@ uint64_t stack_report__total_count(const struct stack_report *report)
 	return report->total_count;
 }
 
+void stack_entry__write_frames(const struct stack_entry *entry, FILE *out)
+{
+	size_t f;
+
+	for (f = entry->depth; f-- > 0;) {
+		fputs("\t\t", out);
+		untrusted_text__write(out, entry->frames[f], NULL);
+		fputc('\n', out);
+	}
+}
+
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top)
 {
 	size_t shown = top && top < report->length ? top : report->length;
-	size_t i, f;
+	size_t i;
 
 	for (i = 0; i < shown; i++) {
 		const struct stack_entry *entry = &report->entries[i];
@@ -249,11 +280,7 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 		if (entry->trend)
 			fprintf(out, " (%s)", trend_class__name(entry->trend->class));
 		fputc('\n', out);
-		for (f = entry->depth; f-- > 0;) {
-			fputs("\t\t", out);
-			untrusted_text__write(out, entry->frames[f], NULL);
-			fputc('\n', out);
-		}
+		stack_entry__write_frames(entry, out);
 	}
 }
 

@@ -37,6 +37,16 @@ void stack_report__free(struct stack_report *report);
 int stack_report__add(struct stack_report *report, const char *const frames[], size_t depth,
 		      uint64_t value, uint64_t count);
 
+/*
+ * For a report whose value is each stack's largest event (the largest failed
+ * request) and whose count is its events: adds `count` events to the stack
+ * `frames`, the largest of them `value`. Merging keeps the larger value, and
+ * the report's total value is the largest of all. A report takes either this
+ * or stack_report__add, never both. Returns 0 or -ENOMEM.
+ */
+int stack_report__add_largest(struct stack_report *report, const char *const frames[],
+			      size_t depth, uint64_t value, uint64_t count);
+
 /* Orders the stacks by value, largest first (then by frames, for stable output). */
 void stack_report__sort(struct stack_report *report);
 
@@ -52,6 +62,9 @@ void stack_report__set_trend(struct stack_report *report, size_t index,
 const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index);
 uint64_t stack_report__total_value(const struct stack_report *report);
 uint64_t stack_report__total_count(const struct stack_report *report);
+
+/* The frames of one stack, leaf first, a line each under the text report's heading line. */
+void stack_entry__write_frames(const struct stack_entry *entry, FILE *out);
 
 /*
  * The `top` largest stacks, leaf first, as BCC's tools print them, with their

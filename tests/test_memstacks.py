@@ -12,14 +12,19 @@ from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # n
 
 
 class GroundTruthMixin:
-    def assertSitesExact(self, run, expected, truth=ground_truth):
-        """`truth`: the target's table (SITES, CALLERS, DEFAULT_CALLERS)."""
+    def assertSitesExact(self, run, expected, truth=ground_truth, failed=None):
+        """`truth`: the target's table (SITES, CALLERS, DEFAULT_CALLERS); `failed`:
+        with -a, the requests that could not succeed per site, as ground_truth.FAILED."""
         self.assertEqual(run.returncode, 0, run)
         self.assertIsNotNone(run.json, run)
         self.assertEqual(ground_truth.per_site(run.json, truth.SITES), expected)
         # libbcc says so when a uprobe's perf event was closed behind our back.
         self.assertNotRegex(run.stderr, r"PERF_EVENT_IOC|perf event FD", "an fd closed twice")
-        for stack in run.json["stacks"]:
+        stacks = run.json["stacks"]
+        if failed is not None:
+            self.assertEqual(ground_truth.failed_per_site(run.json, truth.SITES), failed)
+            stacks = stacks + run.json["failed_requests"]["stacks"]
+        for stack in stacks:
             frames = stack["frames"]
             if len(frames) >= 2 and frames[-2] in truth.SITES:
                 callers = truth.CALLERS.get(frames[-2], truth.DEFAULT_CALLERS)
@@ -51,8 +56,57 @@ class UnderPid(GroundTruthMixin, ToolTestCase):
 
     def test_all(self):
         run = self.trace("-a")
-        self.assertSitesExact(run, ground_truth.ALL)
+        self.assertSitesExact(run, ground_truth.ALL, failed=ground_truth.FAILED)
         self.assertEqual(run.json["mode"], "all")
+
+    def test_all_reports_impossible_requests_apart(self):
+        """Requests larger than the address space stay out of every figure, and
+        are reported apart, per stack, in the text report, the summary and JSON."""
+        run = self.trace("-a")
+        self.assertSitesExact(run, ground_truth.ALL, failed=ground_truth.FAILED)
+        report = run.json
+        # The totals are the stacks' own, and only the target's threads'
+        # creation allocates outside its sites while traced.
+        self.assertEqual(report["total_bytes"], sum(s["bytes"] for s in report["stacks"]))
+        self.assertEqual(report["total_allocations"],
+                         sum(s["allocations"] for s in report["stacks"]))
+        for stack in report["stacks"]:
+            if stack["frames"][-2] not in ground_truth.SITES:
+                self.assertIn("run_threads", stack["frames"], stack)
+        summary = re.search(r"memstacks: (\d+) bytes allocated in (\d+) allocations .*; "
+                            r"(\d+) requests? that could not succeed left out "
+                            r"\(the largest (\d+) bytes\)\n", run.stderr)
+        self.assertIsNotNone(summary, run.stderr)
+        requests = sum(count for count, _ in ground_truth.FAILED.values())
+        largest = max(size for _, size in ground_truth.FAILED.values())
+        self.assertEqual([int(x) for x in summary.groups()],
+                         [report["total_bytes"], report["total_allocations"], requests, largest])
+
+        failed = report["failed_requests"]
+        self.assertEqual((failed["requests"], failed["largest_bytes"]), (requests, largest))
+        self.assertEqual(len(failed["stacks"]), len(ground_truth.FAILED), failed)
+
+        # The text report's section, leaf first: the same figures under the same frames.
+        section = tool_output(run).split("with requests that could not succeed", 1)
+        self.assertEqual(len(section), 2, run.stdout)
+        in_text = re.findall(r"^\t(\d+) requests?, the largest (\d+) bytes, from stack\n"
+                             r"((?:\t\t.*\n)+)", section[1], re.M)
+        in_json = [(stack["requests"], stack["largest_bytes"], stack["frames"][::-1])
+                   for stack in failed["stacks"]]
+        self.assertEqual([(int(count), int(size), frames.replace("\t", "").splitlines())
+                          for count, size, frames in in_text], in_json)
+
+    def test_all_without_failures(self):
+        """-a's JSON always has failed_requests; the text and summary say nothing of none."""
+        target = WaitingTarget("ground_truth")
+        try:
+            run = run_command("memstacks", ["-a", "-p", str(target.pid), "1"])
+        finally:
+            target.kill()
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(run.json["failed_requests"],
+                         {"requests": 0, "largest_bytes": 0, "stacks": []})
+        self.assertNotIn("could not succeed", run.stdout + run.stderr)
 
     def test_unfreed_probes_at_entry(self):
         """Probe placement changes where probes sit, never what they count."""
@@ -106,7 +160,18 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
 
     def test_all(self):
         run = run_command("memstacks", ["-a", "-c", target_path("ground_truth")])
-        self.assertSitesExact(run, ground_truth.ALL)
+        self.assertSitesExact(run, ground_truth.ALL, failed=ground_truth.FAILED)
+
+    def test_all_folded_holds_allocations_only(self):
+        run = run_command("memstacks", ["-a", "-f", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(ground_truth.failed_per_site(run.json), ground_truth.FAILED)
+        folded = tool_output(run)
+        self.assertNotIn("could not succeed", folded)
+        self.assertNotIn("fail_beyond_address_space", folded)
+        self.assertNotIn(";fail_site;calloc ", folded)
+        self.assertEqual(sum(int(line.rsplit(" ", 1)[1]) for line in folded.splitlines()),
+                         run.json["total_bytes"])
 
     def test_object_filter(self):
         for name in ["c", "libc.so.6"]:
@@ -171,6 +236,18 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         self.assertEqual(report["total_bytes"], sum(s["bytes"] for s in report["stacks"]))
         self.assertEqual(report["total_allocations"],
                          sum(s["allocations"] for s in report["stacks"]))
+        self.assertNotIn("failed_requests", report, "unfreed mode knows failures by their NULL")
+
+        report = run_command("memstacks", ["-a", "-c", target_path("ground_truth")]).json
+        failed = report["failed_requests"]
+        for field, kind in [("requests", int), ("largest_bytes", int), ("stacks", list)]:
+            self.assertIsInstance(failed[field], kind, field)
+        for stack in failed["stacks"]:
+            self.assertEqual(sorted(stack), ["frames", "largest_bytes", "requests"])
+            self.assertTrue(all(isinstance(frame, str) for frame in stack["frames"]))
+        self.assertEqual(failed["requests"], sum(s["requests"] for s in failed["stacks"]))
+        self.assertEqual(failed["largest_bytes"],
+                         max(s["largest_bytes"] for s in failed["stacks"]))
 
     def test_folded(self):
         run = run_command("memstacks", ["-f", "-c", target_path("ground_truth")])

@@ -19,6 +19,7 @@
 #include "bpf_program.h"
 #include "cli.h"
 #include "errors.h"
+#include "failed_requests.h"
 #include "image_watch.h"
 #include "interval_sampler.h"
 #include "json_writer.h"
@@ -31,6 +32,7 @@
 #include "tool_start.h"
 #include "trace_session.h"
 #include "uprobes.h"
+#include "user_address_space.h"
 
 extern const char memstacks_bpf_text[];
 
@@ -181,12 +183,13 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
 	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
 	err = err ?: bpf_defines__add(defines, "TRACK_AGE", settings->min_age_ms != 0);
+	err = err ?: bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes());
 	return err;
 }
 
 static void print_summary(const struct settings *settings, const struct target *target,
 			  const struct trace_session *session, const struct stack_report *report,
-			  const struct memstacks_losses *losses)
+			  const struct stack_report *failed, const struct memstacks_losses *losses)
 {
 	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of PID %d (%s) over %.2f s (%s)",
 		program_name, (unsigned long long)stack_report__total_value(report),
@@ -195,6 +198,7 @@ static void print_summary(const struct settings *settings, const struct target *
 		stack_report__length(report), (int)target->pid, target->printable_comm,
 		session->duration_s, trace_session__end_reason(session));
 	trace_losses__print(&losses->summary, stderr);
+	failed_requests__print_summary(failed, stderr);
 	fputc('\n', stderr);
 	/* -a counts requests, not memory kept: nothing of it is set against RSS. */
 	report_output__print_rss(session, settings->all ? -1
@@ -215,8 +219,9 @@ static void print_summary(const struct settings *settings, const struct target *
 
 static int write_json(struct output_file *file, const struct settings *settings,
 		      const struct target *target, const struct trace_session *session,
-		      const struct stack_report *report, const struct memstacks_losses *losses,
-		      const struct interval_sampler *sampler, const struct unwind_tables *unwind)
+		      const struct stack_report *report, const struct stack_report *failed,
+		      const struct memstacks_losses *losses, const struct interval_sampler *sampler,
+		      const struct unwind_tables *unwind)
 {
 	struct json_writer writer;
 
@@ -231,6 +236,7 @@ static int write_json(struct output_file *file, const struct settings *settings,
 	json_writer__u64(&writer, "threads", losses->counts[LOSS_CALLS]);
 	json_writer__u64(&writer, "stack_totals", losses->counts[LOSS_STACK_TOTALS]);
 	json_writer__end_object(&writer);
+	failed_requests__write_json(failed, &writer);
 	if (settings->min_age_ms)
 		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
 	return report_output__end_json(&writer, file, report, sampler, unwind);
@@ -241,9 +247,8 @@ static int collect_live_bytes(struct stack_report *report, void *context)
 {
 	struct image_watch *watch = context;
 
-	return memstacks_report__collect(report, watch->follower.program, watch->follower.symbolizer,
-					 &watch->sites,
-					 false, UINT64_MAX);
+	return memstacks_report__collect(report, NULL, watch->follower.program,
+					 watch->follower.symbolizer, &watch->sites, false, UINT64_MAX);
 }
 
 /* --min-age: blocks born after this bpf_ktime_get_ns() time are too young to report. */
@@ -270,6 +275,7 @@ int main(int argc, char **argv)
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
+	struct stack_report *failed = NULL;	/* -a: requests that could not succeed */
 	struct memstacks_losses losses;
 	struct report_files files = {0};
 	struct trace_session session;
@@ -296,7 +302,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	probes = uprobe_set__new();
 	report = stack_report__new("bytes", "allocations");
-	if (!probes || !report)
+	failed = settings.all ? failed_requests__new() : NULL;
+	if (!probes || !report || (settings.all && !failed))
 		goto cleanup;
 
 	/* The symbol cache reads the maps now, and again whenever they change. */
@@ -328,8 +335,8 @@ int main(int argc, char **argv)
 	trace_session__wait(&session, &target, common->duration_s, &follow_images);
 	if (!target.exited)
 		symbolizer__refresh(symbolizer);
-	err = memstacks_report__collect(report, program, symbolizer, &watch.sites, settings.all,
-					born_before_ns(&settings));
+	err = memstacks_report__collect(report, failed, program, symbolizer, &watch.sites,
+					settings.all, born_before_ns(&settings));
 	err = err ?: interval_sampler__annotate(&sampler, report);
 	if (err) {
 		print_error("cannot read the traced allocations: %s", strerror(-err));
@@ -338,14 +345,16 @@ int main(int argc, char **argv)
 	memstacks_losses__read(&losses, program);
 	report_output__write(common, &target, report,
 			     settings.all ? "by bytes allocated" : "with unfreed allocations");
-	print_summary(&settings, &target, &session, report, &losses);
+	if (!common->folded)
+		failed_requests__write_text(failed, stdout);
+	print_summary(&settings, &target, &session, report, failed, &losses);
 	report_output__print_stacks(report, unwind);
 	interval_sampler__print_classes(&sampler, report);
 	if (settings.min_age_ms)
 		fprintf(stderr, "%s: blocks younger than %llu ms left out of the report\n",
 			program_name, (unsigned long long)settings.min_age_ms);
-	if (files.json && write_json(files.json, &settings, &target, &session, report, &losses,
-				     &sampler, unwind))
+	if (files.json && write_json(files.json, &settings, &target, &session, report, failed,
+				     &losses, &sampler, unwind))
 		goto cleanup;
 	if (files.svg &&
 	    report_output__write_svg(files.svg,
@@ -360,6 +369,7 @@ cleanup:
 	bpf_program__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
+	stack_report__free(failed);
 	image_watch__free(&watch);
 	interval_sampler__free(&sampler);
 	unwind_tables__free(unwind);

@@ -36,7 +36,7 @@ struct keyed_totals {
 };
 
 static int keyed_totals__append(struct keyed_totals *totals, const struct stack_key *key,
-				uint64_t bytes, uint64_t allocations)
+				const struct stack_total *total)
 {
 	struct keyed_total *item;
 
@@ -45,9 +45,17 @@ static int keyed_totals__append(struct keyed_totals *totals, const struct stack_
 		return -ENOMEM;
 	item = &totals->items[totals->count++];
 	item->key = *key;
-	item->total.bytes = bytes;
-	item->total.allocations = allocations;
+	item->total = *total;
 	return 0;
+}
+
+static void stack_total__merge(struct stack_total *into, const struct stack_total *from)
+{
+	into->bytes += from->bytes;
+	into->allocations += from->allocations;
+	into->failed_requests += from->failed_requests;
+	if (from->largest_failed_bytes > into->largest_failed_bytes)
+		into->largest_failed_bytes = from->largest_failed_bytes;
 }
 
 static int compare_keys(const void *a, const void *b)
@@ -69,13 +77,12 @@ static void keyed_totals__merge(struct keyed_totals *totals)
 
 	qsort(totals->items, totals->count, sizeof(*totals->items), compare_keys);
 	for (read = 0; read < totals->count; read++) {
-		if (write && !compare_keys(&totals->items[write - 1], &totals->items[read])) {
-			totals->items[write - 1].total.bytes += totals->items[read].total.bytes;
-			totals->items[write - 1].total.allocations +=
-				totals->items[read].total.allocations;
-		} else {
+		struct keyed_total *last = write ? &totals->items[write - 1] : NULL;
+
+		if (last && !compare_keys(last, &totals->items[read]))
+			stack_total__merge(&last->total, &totals->items[read].total);
+		else
 			totals->items[write++] = totals->items[read];
-		}
 	}
 	totals->count = write;
 }
@@ -83,6 +90,7 @@ static void keyed_totals__merge(struct keyed_totals *totals)
 static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns)
 {
 	uint64_t address, next;
+	struct stack_total total = {.allocations = 1};
 	struct live_block block;
 	void *previous = NULL;
 	int err;
@@ -94,7 +102,8 @@ static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_b
 			continue;	/* freed while we read */
 		if (block.allocated_ns >= born_before_ns)
 			continue;	/* too young for --min-age: maybe still in flight */
-		err = keyed_totals__append(totals, &block.stack, block.bytes, 1);
+		total.bytes = block.bytes;
+		err = keyed_totals__append(totals, &block.stack, &total);
 		if (err)
 			return err;
 	}
@@ -117,7 +126,7 @@ static int read_stack_totals(struct keyed_totals *totals, int fd,
 			continue;
 		if (bpf_lookup_elem(fd, &key, &total))
 			continue;
-		err = keyed_totals__append(totals, &key, total.bytes, total.allocations);
+		err = keyed_totals__append(totals, &key, &total);
 		if (err)
 			return err;
 	}
@@ -148,9 +157,10 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	frame_names__append(names, leaf);
 }
 
-int memstacks_report__collect(struct stack_report *report, struct bpf_program *program,
-			      struct symbolizer *symbolizer, const struct allocator_sites *sites,
-			      bool all_mode, uint64_t born_before_ns)
+int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
+			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      const struct allocator_sites *sites, bool all_mode,
+			      uint64_t born_before_ns)
 {
 	static struct frame_names names;
 	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
@@ -168,11 +178,21 @@ int memstacks_report__collect(struct stack_report *report, struct bpf_program *p
 		goto out;
 	keyed_totals__merge(&totals);
 	for (i = 0; i < totals.count && !err; i++) {
+		const struct stack_total *total = &totals.items[i].total;
+
 		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, sites, &names);
-		err = stack_report__add(report, names.frames, names.depth, totals.items[i].total.bytes,
-					totals.items[i].total.allocations);
+		/* Every request of this stack failed: it shows among the failures only. */
+		if (total->allocations)
+			err = stack_report__add(report, names.frames, names.depth, total->bytes,
+						total->allocations);
+		if (total->failed_requests && !err)
+			err = stack_report__add_largest(failed, names.frames, names.depth,
+							total->largest_failed_bytes,
+							total->failed_requests);
 	}
 	stack_report__sort(report);
+	if (failed)
+		stack_report__sort(failed);
 out:
 	free(totals.items);
 	return err;

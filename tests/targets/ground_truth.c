@@ -136,16 +136,36 @@ static void leak_pvalloc(void)
 }
 
 /*
- * Requests no allocator can satisfy return NULL and count nothing. A 64 TiB
- * request fails on glibc and succeeds on allocators that reserve address
- * space lazily (jemalloc): it is freed at once, so it is never unfreed, and -a
- * counts it either way.
+ * Requests no allocator can satisfy (SIZE_MAX, an overflowing count * size)
+ * return NULL: they count nothing, and -a reports them apart. A 64 TiB request,
+ * inside the address space, fails on glibc and succeeds on allocators that
+ * reserve address space lazily (jemalloc): it is freed at once, so it is never
+ * unfreed, and -a counts it either way.
  */
 static void fail_site(void)
 {
-	if (malloc(huge_size) || calloc(huge_size / 2, 4))
+	if (malloc(huge_size) || calloc(huge_size / 2, 4) || reallocarray(NULL, huge_size / 2, 4))
 		abort();
 	free(malloc(unmappable_size));
+}
+
+/* Where a request that must fail leaves its result, so that the call stays. */
+static void *volatile failed_result;
+
+/*
+ * Requests beyond the user address space of any x86-64 (2^56 bytes with
+ * 5-level paging), which every allocator fails. The largest comes between two
+ * smaller ones: the largest -a reports is neither the first nor the last seen.
+ */
+static void fail_beyond_address_space(void)
+{
+	static const size_t sizes[] = {(size_t)1 << 60, (size_t)1 << 62, (size_t)1 << 58};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		failed_result = malloc(sizes[i]);
+		if (failed_result)
+			abort();
+	}
 }
 
 static void free_null_and_old(void *old_block)
@@ -231,6 +251,7 @@ static void run_sites(void *old_block)
 	leak_valloc();
 	leak_pvalloc();
 	fail_site();
+	fail_beyond_address_space();
 	free_null_and_old(old_block);
 	churn();
 	run_threads();
