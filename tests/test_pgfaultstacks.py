@@ -1,16 +1,14 @@
 """pgfaultstacks against targets whose page faults are known exactly."""
 import os
 import re
-import signal
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kernel_behaviour  # noqa: E402
 import page_truth  # noqa: E402
-from harness import (ToolTestCase, WaitingTarget, finish_tool,  # noqa: E402
-                     read_line, run_command, start_tool, target_path,
-                     trace_waiting_target, wait_for_tracing)
+from harness import (ToolTestCase, WaitingTarget, run_command,  # noqa: E402
+                     trace_staying_command, trace_waiting_target)
 
 
 # Faults of a traced target outside its measured work: a stack or stdio page.
@@ -110,16 +108,7 @@ class UnderPid(ToolTestCase):
 class UnderCommand(ToolTestCase):
     def test_resident_pages_per_site(self):
         """-c: the command runs, says done and waits; the trace ends by Ctrl-C."""
-        process = start_tool("pgfaultstacks", ["-c", target_path("page_toucher") + " --stay"],
-                             json_file="/tmp/pgfaultstacks-command-test.json")
-        head = wait_for_tracing(process)
-        output = []
-        while not output or not output[-1].startswith("done"):
-            output.append(read_line(process.stdout, "the command's done line"))
-        pid = int(re.match(r"ready (\d+)", output[0]).group(1))
-        process.send_signal(signal.SIGINT)
-        run = finish_tool(process, head, "/tmp/pgfaultstacks-command-test.json",
-                          after_exit=lambda: os.kill(pid, signal.SIGUSR1))
+        run, output = trace_staying_command("pgfaultstacks", "page_toucher")
         self.assertEqual(run.returncode, 0, run)
         expected = page_truth.expected(output)
         self.assertEqual(page_truth.per_site(run.json), expected)
