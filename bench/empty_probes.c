@@ -19,14 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf_program.h"
-#include "elf_functions.h"
-#include "errors.h"
-#include "probe_placement.h"
-#include "proc_maps.h"
-#include "trace_session.h"
-#include "uprobe_calibration.h"
-#include "uprobes.h"
+#include "trace/bpf_program.h"
+#include "process/elf_functions.h"
+#include "base/errors.h"
+#include "trace/probe_placement.h"
+#include "process/proc_maps.h"
+#include "trace/trace_session.h"
+#include "trace/uprobe_calibration.h"
+#include "trace/uprobes.h"
 
 extern const char empty_probe_bpf_text[];
 

@@ -1,6 +1,6 @@
 /*
  * Events that change what a target maps, counted by the BPF program for the
- * frontend (common/image_events.h): the dynamic loader's report of libraries
+ * frontend (common/trace/image_follower.h): the dynamic loader's report of libraries
  * mapped or unmapped (at start-up, dlopen, dlclose), and exec. Included by
  * both halves.
  */

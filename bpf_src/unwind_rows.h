@@ -1,7 +1,7 @@
 /*
  * Compact unwind tables: what the BPF stack walk needs of an object's DWARF
  * call-frame information (.eh_frame, .debug_frame), one row per address range.
- * The frontend turns each object's CFI into rows (common/cfi_rows.c) and loads
+ * The frontend turns each object's CFI into rows (common/unwind/cfi_rows.c) and loads
  * them into BPF maps; the walk (user_stacks.h) looks a frame's address up in
  * them. Shared by the BPF programs and the frontends (which include
  * <linux/types.h> first).

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfi_rows.h"
+#include "unwind/cfi_rows.h"
 
 #define REPEAT_MAX 101
 

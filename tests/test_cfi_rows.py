@@ -1,4 +1,4 @@
-"""The unwind rows common/cfi_rows.c makes of real objects' DWARF CFI, row for
+"""The unwind rows common/unwind/cfi_rows.c makes of real objects' DWARF CFI, row for
 row against binutils' own CFA interpreter (readelf --debug-dump=frames-interp),
 and of broken objects: an error or rows, never a crash. No BPF, no root."""
 import os

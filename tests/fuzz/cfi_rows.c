@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cfi_rows.h"
+#include "unwind/cfi_rows.h"
 #include "memfd_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "elf_functions.h"
+#include "process/elf_functions.h"
 #include "memfd_file.h"
 
 /* Names the seeds define, besides allocator names as memstacks looks for them. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_writer.h"
+#include "report/json_writer.h"
 
 /* The length of the well-formed UTF-8 sequence at `c`, or 0: an independent reading of RFC 3629. */
 static size_t valid_utf8(const unsigned char *c)

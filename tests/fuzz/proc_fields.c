@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc_fields.h"
+#include "process/proc_fields.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

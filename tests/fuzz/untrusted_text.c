@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "untrusted_text.h"
+#include "report/untrusted_text.h"
 
 /* `write` applied to `name`, as a heap string. */
 static char *written(const char *name, const char *also, int xml, size_t max_shown)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe_placement.h"
+#include "trace/probe_placement.h"
 
 struct placement_case {
 	const char *name;

@@ -1,0 +1,128 @@
+#include "report/report_output.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/errors.h"
+#include "report/flamegraph_svg.h"
+#include "report/stack_quality.h"
+
+void report_output__write(const struct cli_settings *settings, const struct target *target,
+			  const struct stack_report *report, const char *what)
+{
+	size_t length = stack_report__length(report);
+
+	if (settings->folded) {
+		stack_report__write_folded(report, stdout, target->comm);
+		return;
+	}
+	if (settings->top && settings->top < length)
+		printf("Top %llu of %zu stacks %s:\n", (unsigned long long)settings->top, length, what);
+	else
+		printf("All %zu stacks %s:\n", length, what);
+	stack_report__write_text(report, stdout, settings->top);
+}
+
+void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb)
+{
+	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time", program_name,
+		session->rss_start_kb, session->rss_end_kb,
+		session->rss_end_kb - session->rss_start_kb);
+	if (attributed_kb >= 0)
+		fprintf(stderr, "; %lld kB attributed", (long long)attributed_kb);
+	fputc('\n', stderr);
+}
+
+void report_output__print_stacks(const struct stack_report *report,
+				 const struct unwind_tables *unwind)
+{
+	struct stack_quality quality;
+
+	stack_quality__measure(report, &quality);
+	fprintf(stderr, "%s: ", program_name);
+	stack_quality__print(&quality, stack_report__unit(report), stderr);
+	unwind_tables__print(unwind, stderr);
+	fputc('\n', stderr);
+}
+
+int report_files__create(struct report_files *files, const struct cli_settings *settings)
+{
+	*files = (struct report_files){0};
+	if (settings->json_path) {
+		files->json = output_file__create(settings->json_path, "--json");
+		if (!files->json)
+			return -EIO;
+	}
+	if (settings->svg_path) {
+		files->svg = output_file__create(settings->svg_path, "--svg");
+		if (!files->svg) {
+			report_files__free(files);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+void report_files__free(struct report_files *files)
+{
+	output_file__free(files->json);
+	output_file__free(files->svg);
+	*files = (struct report_files){0};
+}
+
+void report_output__begin_json(struct json_writer *writer, struct output_file *file,
+			       const char *tool, const char *mode, const struct target *target,
+			       const struct trace_session *session,
+			       const struct trace_losses *losses)
+{
+	json_writer__init(writer, output_file__stream(file));
+	json_writer__begin_object(writer, NULL);
+	json_writer__string(writer, "tool", tool);
+	json_writer__string(writer, "mode", mode);
+	json_writer__u64(writer, "pid", target->pid);
+	json_writer__string(writer, "comm", target->comm);
+	json_writer__double(writer, "duration_s", session->duration_s);
+	json_writer__string(writer, "end", trace_session__end_reason(session));
+	json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
+	json_writer__u64(writer, "rss_end_kb", session->rss_end_kb);
+	trace_losses__write_json(losses, writer);
+}
+
+int report_output__end_json(struct json_writer *writer, struct output_file *file,
+			    const struct stack_report *report,
+			    const struct interval_sampler *sampler,
+			    const struct unwind_tables *unwind)
+{
+	struct stack_quality quality;
+
+	interval_sampler__write_json(sampler, writer);
+	stack_quality__measure(report, &quality);
+	stack_quality__write_json(&quality, stack_report__unit(report), writer);
+	unwind_tables__write_json(unwind, writer);
+	stack_report__write_json(report, writer);
+	json_writer__end_object(writer);
+	return output_file__commit(file);
+}
+
+int report_output__write_svg(struct output_file *file, const char *title,
+			     const struct target *target, const struct trace_session *session,
+			     const struct stack_report *report, const char *unit,
+			     const struct frame_origins *origins)
+{
+	struct flamegraph_labels labels = {.title = title, .unit = unit};
+	char subtitle[256];
+	int err;
+
+	/* The comm goes in raw: the SVG writer escapes the whole subtitle. */
+	snprintf(subtitle, sizeof(subtitle), "PID %d (%s), %.2f s, %llu %s in %zu stacks",
+		 (int)target->pid, target->comm, session->duration_s,
+		 (unsigned long long)stack_report__total_value(report), unit,
+		 stack_report__length(report));
+	labels.subtitle = subtitle;
+	err = flamegraph_svg__write(output_file__stream(file), report, &labels, origins);
+	if (err) {
+		print_error("cannot draw the flame graph: %s", strerror(-err));
+		return err;
+	}
+	return output_file__commit(file);
+}

@@ -1,0 +1,92 @@
+/*
+ * Values per call stack (bytes, pages), merged by function names and written
+ * as a text report, folded stacks or JSON. One writer for every tool.
+ */
+#ifndef STACK_REPORT_H
+#define STACK_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report/json_writer.h"
+
+struct stack_trend;
+
+struct stack_entry {
+	char **frames;		/* root first */
+	size_t depth;
+	uint64_t value;		/* in the report's unit */
+	uint64_t count;		/* events behind the value (allocations, faults) */
+	const struct stack_trend *trend;	/* -i: its series and class, else NULL */
+};
+
+struct stack_report;
+
+/*
+ * `unit` names the value ("bytes", "pages"), `count_name` the events behind it
+ * ("allocations"), or NULL when the value is itself a count of events.
+ */
+struct stack_report *stack_report__new(const char *unit, const char *count_name);
+void stack_report__free(struct stack_report *report);
+
+/*
+ * Adds value and count to the stack `frames` (root first), merging with an
+ * equal stack added before. Returns 0 or -ENOMEM.
+ */
+int stack_report__add(struct stack_report *report, const char *const frames[], size_t depth,
+		      uint64_t value, uint64_t count);
+
+/*
+ * For a report whose value is each stack's largest event (the largest failed
+ * request) and whose count is its events: adds `count` events to the stack
+ * `frames`, the largest of them `value`. Merging keeps the larger value, and
+ * the report's total value is the largest of all. A report takes either this
+ * or stack_report__add, never both. Returns 0 or -ENOMEM.
+ */
+int stack_report__add_largest(struct stack_report *report, const char *const frames[],
+			      size_t depth, uint64_t value, uint64_t count);
+
+/* Orders the stacks by value, largest first (then by frames, for stable output). */
+void stack_report__sort(struct stack_report *report);
+
+size_t stack_report__length(const struct stack_report *report);
+/* What the values count: the `unit` given to stack_report__new. */
+const char *stack_report__unit(const struct stack_report *report);
+/* The index of the stack `frames` (root first), or -1 if the report has none. */
+long stack_report__index_of(const struct stack_report *report, const char *const frames[],
+			    size_t depth);
+/* Attaches a trend, which must outlive the report's writers, to the stack at `index`. */
+void stack_report__set_trend(struct stack_report *report, size_t index,
+			     const struct stack_trend *trend);
+const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index);
+uint64_t stack_report__total_value(const struct stack_report *report);
+uint64_t stack_report__total_count(const struct stack_report *report);
+
+/* The frames of one stack, leaf first, a line each under the text report's heading line. */
+void stack_entry__write_frames(const struct stack_entry *entry, FILE *out);
+
+/*
+ * The `top` largest stacks, leaf first, as BCC's tools print them, with their
+ * trend's class when they have one; 0 means all. Names are escaped as
+ * untrusted_text says.
+ */
+void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);
+
+/*
+ * The `top` largest stacks on a line each, "value unit  leaf <- caller <- ..."
+ * with at most `frames` frames: the interval lines of -i. Names are escaped.
+ */
+void stack_report__write_brief(const struct stack_report *report, FILE *out, size_t top,
+			       size_t frames);
+
+/*
+ * One line per stack, "comm;root;...;leaf value": flamegraph.pl's input.
+ * Names are escaped as untrusted_text says, and a ';' in one as \x3b.
+ */
+void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
+
+/* "stacks":[{"frames":[...],"<unit>":N,"<count_name>":N[,"class":…,"series":[…]]}, ...] */
+void stack_report__write_json(const struct stack_report *report, struct json_writer *writer);
+
+#endif

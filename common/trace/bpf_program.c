@@ -1,0 +1,246 @@
+#include "trace/bpf_program.h"
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/errors.h"
+
+#define MAX_LOADED 32
+#define VERIFIER_LOG_SIZE (1 << 20)
+
+struct loaded_function {
+	char *name;	/* our copy: callers may pass a buffer they reuse */
+	int fd;
+};
+
+struct bpf_program {
+	void *module;
+	struct loaded_function loaded[MAX_LOADED];
+	size_t loaded_count;
+	int attachments[MAX_LOADED];	/* raw tracepoint fds */
+	size_t attachment_count;
+};
+
+int bpf_defines__add(struct bpf_defines *defines, const char *name, unsigned long long value)
+{
+	if (defines->count == BPF_MAX_DEFINES)
+		return -E2BIG;
+	if (asprintf(&defines->items[defines->count], "-D%s=%llu", name, value) < 0)
+		return -ENOMEM;
+	defines->count++;
+	return 0;
+}
+
+void bpf_defines__free(struct bpf_defines *defines)
+{
+	size_t i;
+
+	for (i = 0; i < defines->count; i++)
+		free(defines->items[i]);
+	defines->count = 0;
+}
+
+void bpf_program__print(FILE *out, const char *text, const struct bpf_defines *defines)
+{
+	size_t i;
+
+	for (i = 0; i < defines->count; i++) {
+		const char *setting = defines->items[i] + 2;	/* after "-D" */
+		const char *equals = strchr(setting, '=');
+
+		fprintf(out, "#define %.*s %s\n", (int)(equals - setting), setting, equals + 1);
+	}
+	fputs(text, out);
+}
+
+/* CapEff from /proc/self/status holds the capability bit `bit`. */
+static bool has_capability(int bit)
+{
+	unsigned long long effective = 0;
+	char line[256];
+	FILE *status = fopen("/proc/self/status", "re");
+
+	if (!status)
+		return false;
+	while (fgets(line, sizeof(line), status)) {
+		if (sscanf(line, "CapEff: %llx", &effective) == 1)
+			break;
+	}
+	fclose(status);
+	return effective & (1ULL << bit);
+}
+
+bool bpf_program__check_requirements(void)
+{
+	const int cap_sys_admin = 21, cap_perfmon = 38, cap_bpf = 39;
+	char build_path[512];
+	struct utsname kernel;
+
+	if (!has_capability(cap_sys_admin) &&
+	    !(has_capability(cap_bpf) && has_capability(cap_perfmon))) {
+		print_error("cannot load BPF programs: permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
+		return false;
+	}
+	uname(&kernel);
+	snprintf(build_path, sizeof(build_path), "/lib/modules/%s/build", kernel.release);
+	/* libbcc compiles against the kernel's headers, or the in-kernel copy (CONFIG_IKHEADERS). */
+	if (access(build_path, R_OK) && access("/sys/kernel/kheaders.tar.xz", R_OK) &&
+	    !getenv("BCC_KERNEL_SOURCE")) {
+		print_error("cannot compile the BPF program: no kernel headers at %s (install linux-headers-%s, or kernel-devel on RPM distributions; see the README for kernels without a headers package)",
+			    build_path, kernel.release);
+		return false;
+	}
+	return true;
+}
+
+struct bpf_program *bpf_program__compile(const char *text, const struct bpf_defines *defines)
+{
+	struct bpf_program *program = calloc(1, sizeof(*program));
+
+	if (!program)
+		return NULL;
+	program->module = bpf_module_create_c_from_string(text, 0, (const char **)defines->items,
+							  defines->count, true, NULL);
+	if (!program->module) {
+		print_error("cannot compile the BPF program (libbcc's messages above say why; check the kernel headers)");
+		free(program);
+		return NULL;
+	}
+	return program;
+}
+
+void bpf_program__free(struct bpf_program *program)
+{
+	size_t i;
+
+	if (!program)
+		return;
+	for (i = 0; i < program->attachment_count; i++)
+		close(program->attachments[i]);
+	for (i = 0; i < program->loaded_count; i++) {
+		close(program->loaded[i].fd);
+		free(program->loaded[i].name);
+	}
+	bpf_module_destroy(program->module);
+	free(program);
+}
+
+int bpf_program__load(struct bpf_program *program, const char *function, int prog_type)
+{
+	const struct bpf_insn *instructions;
+	char *log = NULL;
+	size_t i, size;
+	int fd;
+
+	for (i = 0; i < program->loaded_count; i++) {
+		if (!strcmp(program->loaded[i].name, function))
+			return program->loaded[i].fd;
+	}
+	if (program->loaded_count == MAX_LOADED)
+		return -E2BIG;
+	instructions = bpf_function_start(program->module, function);
+	size = bpf_function_size(program->module, function);
+	if (!instructions) {
+		print_error("cannot load BPF function %s: not in the program", function);
+		return -ENOENT;
+	}
+	fd = bcc_func_load(program->module, prog_type, function, instructions, size,
+			   bpf_module_license(program->module),
+			   bpf_module_kern_version(program->module), 0, NULL, 0, NULL, 0);
+	if (fd < 0) {
+		/* Load again with the verifier's log, only to explain the failure. */
+		log = malloc(VERIFIER_LOG_SIZE);
+		if (log && bcc_func_load(program->module, prog_type, function, instructions, size,
+					 bpf_module_license(program->module),
+					 bpf_module_kern_version(program->module), 1, log,
+					 VERIFIER_LOG_SIZE, NULL, 0) < 0)
+			fprintf(stderr, "%s", log);
+		free(log);
+		print_error("cannot load BPF function %s: %s", function, strerror(errno));
+		return -EINVAL;
+	}
+	program->loaded[program->loaded_count].name = strdup(function);
+	if (!program->loaded[program->loaded_count].name) {
+		close(fd);
+		return -ENOMEM;
+	}
+	program->loaded[program->loaded_count].fd = fd;
+	program->loaded_count++;
+	return fd;
+}
+
+int bpf_program__map_fd(struct bpf_program *program, const char *name)
+{
+	return bpf_table_fd(program->module, name);
+}
+
+void bpf_program__clear_map(struct bpf_program *program, const char *name)
+{
+	int fd = bpf_program__map_fd(program, name);
+	size_t key_size = bpf_table_key_size(program->module, name);
+	unsigned char key[64];
+	void *zeros;
+	uint32_t i, entries;
+
+	if (fd < 0 || key_size > sizeof(key))
+		return;
+	if (bpf_table_type(program->module, name) == BPF_MAP_TYPE_ARRAY) {
+		/* An array's entries cannot be deleted: they are zeroed. */
+		entries = bpf_table_max_entries(program->module, name);
+		zeros = calloc(1, bpf_table_leaf_size(program->module, name));
+		for (i = 0; zeros && i < entries; i++)
+			bpf_update_elem(fd, &i, zeros, BPF_ANY);
+		free(zeros);
+		return;
+	}
+	/* Deleting the key just read leaves the first key for the next call. */
+	while (bpf_get_first_key(fd, key, key_size) == 0 && bpf_delete_elem(fd, key) == 0)
+		;
+}
+
+int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_array, int index,
+				const char *function, int prog_type)
+{
+	int array_fd = bpf_program__map_fd(program, prog_array);
+	int prog_fd;
+
+	if (array_fd < 0) {
+		print_error("cannot load BPF function %s: no program array %s", function, prog_array);
+		return -ENOENT;
+	}
+	prog_fd = bpf_program__load(program, function, prog_type);
+	if (prog_fd < 0)
+		return prog_fd;
+	if (bpf_update_elem(array_fd, &index, &prog_fd, BPF_ANY)) {
+		print_error("cannot put BPF function %s in %s: %s", function, prog_array,
+			    strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
+				       const char *tracepoint)
+{
+	int prog_fd, fd;
+
+	if (program->attachment_count == MAX_LOADED)
+		return -E2BIG;
+	prog_fd = bpf_program__load(program, function, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	if (prog_fd < 0)
+		return prog_fd;
+	fd = bpf_attach_raw_tracepoint(prog_fd, tracepoint);
+	if (fd < 0) {
+		print_error("cannot attach to the %s tracepoint: %s (this kernel needs raw tracepoints, Linux 4.17 or later)",
+			    tracepoint, strerror(errno));
+		return -errno;
+	}
+	program->attachments[program->attachment_count++] = fd;
+	return 0;
+}

@@ -1,0 +1,136 @@
+#include "trace/image_follower.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <bcc/libbpf.h>
+
+#include "process/elf_functions.h"
+#include "base/errors.h"
+#include "report/untrusted_text.h"
+
+uint64_t image_follower__count(struct bpf_program *program, enum image_event event)
+{
+	int fd = bpf_program__map_fd(program, "image_events");
+	int key = event;
+	uint64_t count = 0;
+
+	if (fd >= 0)
+		bpf_lookup_elem(fd, &key, &count);
+	return count;
+}
+
+/*
+ * Probes the dynamic loader of the program the target runs now (it changes at
+ * exec), unless that loader is probed already. A static program has none.
+ */
+static int watch_loader(struct image_follower *follower)
+{
+	const char *loader_functions[] = {"_dl_debug_state"};
+	char exe[64], interpreter[PATH_MAX], loader[sizeof(follower->loader)];
+	char printable[512];
+	pid_t pid = follower->target->pid;
+	struct elf_function loader_event;
+	int prog_fd, err;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (elf_interpreter(exe, interpreter, sizeof(interpreter)))
+		return 0;
+	snprintf(loader, sizeof(loader), "/proc/%d/root%s", (int)pid, interpreter);
+	if (!strcmp(loader, follower->loader))
+		return 0;
+	if (elf_find_functions(loader, loader_functions, 1, &loader_event) != 1) {
+		/* Any bytes can name the loader in the target's program header. */
+		print_warning("no _dl_debug_state in the dynamic loader %s: libraries the target loads from now on are not followed",
+			      untrusted_text__escape(interpreter, printable, sizeof(printable)));
+		return 0;
+	}
+	prog_fd = bpf_program__load(follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
+	if (prog_fd < 0)
+		return prog_fd;
+	err = uprobe_set__attach(follower->probes, prog_fd, false, loader, loader_event.file_offset,
+				 pid, "_dl_debug_state");
+	if (err)
+		return err;
+	memcpy(follower->loader, loader, sizeof(loader));
+	return 0;
+}
+
+/* Takes the counts, and hands what changed since the last call to the tool. */
+static int follow_events(struct image_follower *follower)
+{
+	uint64_t execs_seen = follower->seen[IMAGE_EVENT_EXEC];
+	bool exec;
+	int event, err;
+
+	for (event = 0; event < IMAGE_EVENTS; event++)
+		follower->seen[event] = image_follower__count(follower->program, event);
+	exec = follower->seen[IMAGE_EVENT_EXEC] != execs_seen;
+	if (exec) {
+		target__reread_comm(follower->target);
+		err = watch_loader(follower);
+		if (err)
+			return err;
+	}
+	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
+	symbolizer__refresh(follower->symbolizer);
+	/* And walked: a -c command is stopped here before the new code runs. */
+	err = unwind_tables__refresh(follower->unwind);
+	if (err)
+		print_warning("cannot read the unwind tables of what PID %d mapped: %s; its frames are walked by frame pointers",
+			      (int)follower->target->pid, strerror(-err));
+	return follower->follow ? follower->follow(follower->context, exec) : 0;
+}
+
+static bool events_changed(struct image_follower *follower)
+{
+	int event;
+
+	for (event = 0; event < IMAGE_EVENTS; event++) {
+		if (image_follower__count(follower->program, event) != follower->seen[event])
+			return true;
+	}
+	return false;
+}
+
+int image_follower__start(struct image_follower *follower)
+{
+	int err = bpf_program__attach_raw_tracepoint(follower->program,
+						     "raw_tracepoint__sched_process_exec",
+						     "sched_process_exec");
+
+	if (err || follower->target->spawned)
+		return err;
+	return watch_loader(follower) ?: follow_events(follower);
+}
+
+int image_follower__follow_stop(struct image_follower *follower)
+{
+	struct target *target = follower->target;
+	int status = 0;
+
+	if (waitpid(target->pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status)) {
+		target->exited = true;
+		target->wait_status = status;
+		return -ESRCH;
+	}
+	target->held = true;
+	return follow_events(follower);
+}
+
+int image_follower__on_wake(void *context)
+{
+	struct image_follower *follower = context;
+	int err = 0;
+
+	if (!follower->target->spawned)
+		return events_changed(follower) ? follow_events(follower) : 0;
+	while (err >= 0 && target__take_stop(follower->target)) {
+		err = follow_events(follower);
+		target__continue(follower->target);
+	}
+	return err < 0 ? err : 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * Following what the target maps as it changes: the libraries its dynamic
+ * loader maps (at start-up, dlopen) and the program it becomes at exec. The
+ * BPF half (bpf_src/image_event_probes.h) counts these events; this half
+ * attaches it, probes each program's loader, and on every event reads the
+ * symbols and unwind tables of what is new, then calls the tool's `follow`
+ * (memstacks attaches to new allocators there). A -c command
+ * stops at each event before any code of what was mapped runs, and runs on
+ * once it has been followed, so that its first instructions are traced as
+ * completely as a -p target's.
+ */
+#ifndef IMAGE_FOLLOWER_H
+#define IMAGE_FOLLOWER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace/bpf_program.h"
+#include "image_events.h"
+#include "process/symbolizer.h"
+#include "trace/target.h"
+#include "unwind/unwind_tables.h"
+#include "trace/uprobes.h"
+
+/* The tool's work after an event: `exec` when the target's program changed. 0 or -errno. */
+typedef int (*image_follow_fn)(void *context, bool exec);
+
+struct image_follower {
+	struct bpf_program *program;
+	struct uprobe_set *probes;	/* the loader's probes join the tool's */
+	struct target *target;
+	struct symbolizer *symbolizer;	/* refreshed at every event */
+	struct unwind_tables *unwind;	/* so are the unwind tables */
+	image_follow_fn follow;		/* the tool's own work, or NULL */
+	void *context;
+	uint64_t seen[IMAGE_EVENTS];
+	char loader[PATH_MAX + 32];	/* the dynamic loader probed, or "" */
+};
+
+/*
+ * Attaches the exec tracepoint and, for a running target, probes its loader
+ * and follows what it maps now. A -c target is left at its gate: the caller
+ * releases it, and its stops are followed by image_follower__on_wake or
+ * image_follower__follow_stop. Prints the reason and returns -errno on failure.
+ */
+int image_follower__start(struct image_follower *follower);
+
+/*
+ * -c: waits for the command's next stop and follows it, leaving it stopped
+ * (held). Returns 0, -ESRCH once it has ended, or another -errno.
+ */
+int image_follower__follow_stop(struct image_follower *follower);
+
+/*
+ * For trace_session's hook: follows the events since the last call; a -c
+ * command stopped at one runs on once it has been followed.
+ */
+int image_follower__on_wake(void *follower);
+
+/* How many events of a kind the BPF program has counted (execs: the image running). */
+uint64_t image_follower__count(struct bpf_program *program, enum image_event event);
+
+#endif

@@ -1,0 +1,153 @@
+#include "trace/uprobe_calibration.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "process/proc_maps.h"
+#include "trace/uprobes.h"
+
+/*
+ * One function per kind, each starting with an instruction of that kind and
+ * returning without touching anything callee-saved; the probe goes on its
+ * first byte. The mov is the single-stepped reference.
+ */
+__asm__(".text\n"
+	".p2align 4\n"
+	"calibrate_push: push %rbx\n pop %rbx\n ret\n"
+	".p2align 4\n"
+	"calibrate_push_rex: push %r12\n pop %r12\n ret\n"
+	".p2align 4\n"
+	"calibrate_jcc_short: .byte 0x75, 0x00\n ret\n"
+	".p2align 4\n"
+	"calibrate_jcc_near: .byte 0x0f, 0x85, 0, 0, 0, 0\n ret\n"
+	".p2align 4\n"
+	"calibrate_jmp_short: .byte 0xeb, 0x00\n ret\n"
+	".p2align 4\n"
+	"calibrate_jmp_near: .byte 0xe9, 0, 0, 0, 0\n ret\n"
+	".p2align 4\n"
+	"calibrate_call: call calibrate_return\n ret\n"
+	".p2align 4\n"
+	"calibrate_return: ret\n"
+	".p2align 4\n"
+	"calibrate_nop: nop\n ret\n"
+	".p2align 4\n"
+	"calibrate_nop5: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n ret\n"
+	".p2align 4\n"
+	"calibrate_nop_multi: .byte 0x0f, 0x1f, 0x00\n ret\n"
+	".p2align 4\n"
+	"calibrate_endbr64: .byte 0xf3, 0x0f, 0x1e, 0xfa\n ret\n"
+	".p2align 4\n"
+	"calibrate_other: mov %rdi, %rax\n ret\n");
+
+void calibrate_push(void), calibrate_push_rex(void), calibrate_jcc_short(void),
+	calibrate_jcc_near(void), calibrate_jmp_short(void), calibrate_jmp_near(void),
+	calibrate_call(void), calibrate_nop(void), calibrate_nop5(void),
+	calibrate_nop_multi(void), calibrate_endbr64(void), calibrate_other(void);
+
+static void (*const calibration_functions[INSTRUCTION_KINDS])(void) = {
+	[KIND_PUSH] = calibrate_push,
+	[KIND_PUSH_REX] = calibrate_push_rex,
+	[KIND_JCC_SHORT] = calibrate_jcc_short,
+	[KIND_JCC_NEAR] = calibrate_jcc_near,
+	[KIND_JMP_SHORT] = calibrate_jmp_short,
+	[KIND_JMP_NEAR] = calibrate_jmp_near,
+	[KIND_CALL] = calibrate_call,
+	[KIND_NOP] = calibrate_nop,
+	[KIND_NOP5] = calibrate_nop5,
+	[KIND_NOP_MULTI] = calibrate_nop_multi,
+	[KIND_ENDBR64] = calibrate_endbr64,
+	[KIND_OTHER] = calibrate_other,
+};
+
+/* Hits per batch, and batches: the fastest batch counts, the machine is shared. */
+#define CALLS_PER_BATCH 64
+#define BATCHES 3
+
+struct code_location {
+	uint64_t address;
+	char path[PATH_MAX];
+	uint64_t file_offset;
+	int found;
+};
+
+static int locate(const struct map_entry *entry, void *context)
+{
+	struct code_location *location = context;
+
+	if (location->address < entry->start || location->address >= entry->end ||
+	    entry->path[0] != '/')
+		return 0;
+	snprintf(location->path, sizeof(location->path), "%s", entry->path);
+	location->file_offset = entry->file_offset + location->address - entry->start;
+	location->found = 1;
+	return 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+}
+
+static double ns_per_call(void (*function)(void))
+{
+	double best = 0;
+	int batch, call;
+
+	for (batch = 0; batch < BATCHES; batch++) {
+		uint64_t start = now_ns();
+		double ns;
+
+		for (call = 0; call < CALLS_PER_BATCH; call++)
+			function();
+		ns = (double)(now_ns() - start) / CALLS_PER_BATCH;
+		if (batch == 0 || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/* The cost of one function's calls with a probe on its first instruction. */
+static int time_probed(int prog_fd, void (*function)(void), double *ns)
+{
+	struct code_location location = {.address = (uint64_t)(uintptr_t)function};
+	struct uprobe_set *probes;
+	int err;
+
+	err = proc_maps__foreach(getpid(), locate, &location);
+	if (err < 0 || !location.found)
+		return err < 0 ? err : -ENOENT;
+	probes = uprobe_set__new();
+	if (!probes)
+		return -ENOMEM;
+	err = uprobe_set__attach(probes, prog_fd, false, location.path, location.file_offset,
+				 getpid(), "a calibration function");
+	if (!err)
+		*ns = ns_per_call(function);
+	uprobe_set__free(probes);
+	return err;
+}
+
+int uprobe_calibration__measure(int prog_fd, struct emulation *emulation)
+{
+	double single_step;
+	int kind, err;
+
+	memset(emulation, 0, sizeof(*emulation));
+	for (kind = 0; kind < INSTRUCTION_KINDS; kind++) {
+		err = time_probed(prog_fd, calibration_functions[kind], &emulation->ns_per_hit[kind]);
+		if (err)
+			return err;
+	}
+	single_step = emulation->ns_per_hit[KIND_OTHER];
+	for (kind = 0; kind < KIND_OTHER; kind++)
+		emulation->emulated[kind] = emulation->ns_per_hit[kind] * 3 < single_step;
+	return 0;
+}

@@ -1,0 +1,546 @@
+#include "unwind/unwind_tables.h"
+
+#include <bcc/libbpf.h>
+#include <errno.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "unwind/cfi_rows.h"
+#include "process/elf_functions.h"
+#include "base/errors.h"
+#include "base/growable_array.h"
+#include "process/proc_maps.h"
+#include "trace/trace_session.h"
+#include "unwind_rows.h"
+
+/*
+ * Room in the maps beyond what is read at start: libraries are mapped after a
+ * -c command starts, and by dlopen() later. 2^20 rows take 12 MB; 2^18 page
+ * index entries, 1 MB, index 1 GB of code.
+ */
+#define MINIMUM_ROWS (1U << 20)
+#define MINIMUM_PAGES (1U << 18)
+#define MAXIMUM_ROWS (1U << 26)
+
+/*
+ * An object whose functions nearly all define their frame from rbp was built
+ * with frame pointers: auto mode walks it by them, which costs no lookup.
+ */
+#define FRAME_POINTER_SHARE 0.8
+
+/* Why an object has no rows in the map. */
+enum object_walk {
+	WALK_BY_ROWS,
+	WALK_BUILT_WITH_FRAME_POINTERS,	/* auto mode */
+	WALK_NO_CFI,
+	WALK_UNREADABLE,
+	WALK_TABLE_FULL,
+};
+
+static const char *const walk_names[] = {
+	[WALK_BY_ROWS] = "unwind tables",
+	[WALK_BUILT_WITH_FRAME_POINTERS] = "frame pointers (built with them)",
+	[WALK_NO_CFI] = "frame pointers (no CFI)",
+	[WALK_UNREADABLE] = "frame pointers (CFI unreadable)",
+	[WALK_TABLE_FULL] = "frame pointers (row map full)",
+};
+
+/* One mapped file: its rows are read once, whatever maps it. */
+struct unwind_object {
+	char *name;		/* as /proc/PID/maps names it */
+	uint64_t inode;
+	struct cfi_rows cfi;	/* freed once loaded */
+	uint32_t rows;		/* in the row map; 0: walked by frame pointers */
+	uint32_t first_page;	/* its page index in unwind_pages (unwind_rows.h) */
+	uint32_t pages;
+	uint32_t page_base;
+	enum object_walk walk;
+	bool loaded;
+};
+
+struct unwind_tables {
+	pid_t pid;
+	enum unwind_mode mode;
+	bool mapped;		/* the target runs its own program: its maps are worth reading */
+	bool verbose;
+	struct unwind_object *objects;
+	size_t object_count, object_capacity;
+	struct unwind_mapping_set mappings;
+	uint32_t row_capacity, used_rows;
+	uint32_t page_capacity, used_pages;
+	int rows_fd, pages_fd, sets_fd, active_fd, counts_fd;
+	uint32_t active_set;
+	uint32_t generation;	/* of the set published last */
+	uint64_t unmapped_seen;
+	uint64_t last_refresh_ns;
+};
+
+static const char *const mode_names[] = {
+	[UNWIND_AUTO] = "auto",
+	[UNWIND_FRAME_POINTERS] = "fp",
+	[UNWIND_CFI] = "cfi",
+};
+
+const char *unwind_mode__name(enum unwind_mode mode)
+{
+	return mode_names[mode];
+}
+
+bool unwind_mode__parse(const char *text, enum unwind_mode *mode)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (!strcmp(text, mode_names[i])) {
+			*mode = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct unwind_object *find_object(struct unwind_tables *tables, const struct map_entry *entry)
+{
+	for (size_t i = 0; i < tables->object_count; i++) {
+		struct unwind_object *object = &tables->objects[i];
+
+		if (object->inode == entry->inode && !strcmp(object->name, entry->path))
+			return object;
+	}
+	return NULL;
+}
+
+/* Reads the CFI of the file `entry` maps and decides how its frames are walked. */
+static void read_object(struct unwind_tables *tables, struct unwind_object *object, const char *file)
+{
+	int err = cfi_rows__read(file, &object->cfi);
+
+	if (err) {
+		object->walk = WALK_UNREADABLE;
+		if (tables->verbose)
+			print_warning("cannot read the CFI of %s: %s; its frames are walked by frame pointers",
+				      object->name, strerror(-err));
+	} else if (!object->cfi.count) {
+		object->walk = WALK_NO_CFI;
+	} else if (tables->mode == UNWIND_AUTO &&
+		   object->cfi.functions_with_frame_pointer >=
+			   FRAME_POINTER_SHARE * object->cfi.functions) {
+		object->walk = WALK_BUILT_WITH_FRAME_POINTERS;
+	} else {
+		object->walk = WALK_BY_ROWS;
+	}
+	if (object->walk != WALK_BY_ROWS)
+		cfi_rows__free(&object->cfi);
+}
+
+/* Reads the object `entry` maps from `file`, a path map_entry__file_path gave. */
+static struct unwind_object *add_object(struct unwind_tables *tables, const struct map_entry *entry,
+					const char *file)
+{
+	struct unwind_object *object;
+
+	if (growable_array__reserve(&tables->objects, &tables->object_capacity,
+				    tables->object_count + 1, sizeof(*object)))
+		return NULL;
+	object = &tables->objects[tables->object_count];
+	*object = (struct unwind_object){.name = strdup(entry->path), .inode = entry->inode};
+	if (!object->name)
+		return NULL;
+	tables->object_count++;
+	read_object(tables, object, file);
+	return object;
+}
+
+static int load_once(struct unwind_tables *tables, struct unwind_object *object);
+
+/* Adds one executable mapping to the set being built, with its object's rows. */
+static int add_mapping(const struct map_entry *entry, void *context)
+{
+	struct unwind_tables *tables = context;
+	struct unwind_mapping_set *set = &tables->mappings;
+	struct unwind_mapping *mapping;
+	struct unwind_object *object;
+	uint64_t address = 0;
+	char file[4096];
+	int err;
+
+	/*
+	 * [vsyscall] sits in the kernel's half: the walk's branch-free
+	 * comparisons hold only for user addresses, below 2^63.
+	 */
+	if (!entry->executable || entry->start >> 63 || set->count == UNWIND_MAX_MAPPINGS)
+		return 0;
+	mapping = &set->mappings[set->count++];
+	/* Anonymous code (a JIT's) has no rows, but is known: no refresh for it. */
+	*mapping = (struct unwind_mapping){.start = entry->start, .end = entry->end};
+	if (!entry->inode || entry->path[0] != '/')
+		return 0;
+	map_entry__file_path(tables->pid, entry, file, sizeof(file));
+	object = find_object(tables, entry);
+	if (!object)
+		object = add_object(tables, entry, file);
+	if (!object)
+		return -ENOMEM;
+	/* Read before the maps existed (at start), loaded at the first scan since. */
+	if (tables->rows_fd >= 0) {
+		err = load_once(tables, object);
+		if (err)
+			return err;
+	}
+	if (!object->pages || elf_address_of_offset(file, entry->file_offset, &address))
+		return 0;
+	mapping->bias = entry->start - address;
+	mapping->first_page = object->first_page;
+	mapping->pages = object->pages;
+	mapping->page_base = object->page_base;
+	return 0;
+}
+
+static int scan_mappings(struct unwind_tables *tables)
+{
+	tables->mappings.count = 0;
+	return proc_maps__foreach(tables->pid, add_mapping, tables);
+}
+
+struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool mapped,
+					 bool verbose)
+{
+	struct unwind_tables *tables = calloc(1, sizeof(*tables));
+
+	if (!tables)
+		return NULL;
+	tables->pid = pid;
+	tables->mode = mode;
+	tables->mapped = mapped;
+	tables->verbose = verbose;
+	tables->rows_fd = tables->pages_fd = tables->sets_fd = tables->active_fd = -1;
+	tables->counts_fd = -1;
+	if (mode == UNWIND_FRAME_POINTERS || !mapped)
+		return tables;
+	if (scan_mappings(tables) == -ENOMEM) {
+		unwind_tables__free(tables);
+		return NULL;
+	}
+	/* A target gone already is not our failure: it is reported when attaching. */
+	return tables;
+}
+
+void unwind_tables__free(struct unwind_tables *tables)
+{
+	if (!tables)
+		return;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		free(tables->objects[i].name);
+		cfi_rows__free(&tables->objects[i].cfi);
+	}
+	free(tables->objects);
+	free(tables);
+}
+
+/* The page index entries of `cfi`'s rows: one per page they span, and one more. */
+static uint64_t page_entries(const struct cfi_rows *cfi)
+{
+	uint32_t first = cfi->rows[0].address, last = cfi->rows[cfi->count - 1].address;
+
+	return ((last >> UNWIND_PAGE_SHIFT) - (first >> UNWIND_PAGE_SHIFT)) + 2;
+}
+
+/* Twice what the objects read but not loaded need, at least `minimum`. */
+static uint32_t room_for(const struct unwind_tables *tables, bool pages, uint32_t minimum)
+{
+	uint64_t wanted = 0;
+
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		const struct cfi_rows *cfi = &tables->objects[i].cfi;
+
+		if (!tables->objects[i].loaded && cfi->count)
+			wanted += pages ? page_entries(cfi) : cfi->count;
+	}
+	wanted *= 2;
+	if (wanted < minimum)
+		wanted = minimum;
+	return wanted < MAXIMUM_ROWS ? wanted : MAXIMUM_ROWS;
+}
+
+int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines)
+{
+	return bpf_defines__add(defines, "UNWIND_ROWS", room_for(tables, false, MINIMUM_ROWS)) ?:
+	       bpf_defines__add(defines, "UNWIND_PAGES", room_for(tables, true, MINIMUM_PAGES));
+}
+
+/* Writes `count` values to the array map `fd` from index `first` on. 0 or -errno. */
+static int write_array(int fd, uint32_t first, const void *values, uint32_t count)
+{
+	uint32_t *keys = malloc(count * sizeof(*keys));
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = first + i;
+	if (bpf_update_batch(fd, keys, (void *)values, &count))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+/* The page index of an object whose rows start at row map index `first_row`. */
+static uint32_t *build_page_index(const struct cfi_rows *cfi, uint32_t first_row,
+				  uint32_t page_base, uint32_t entries)
+{
+	uint32_t *index = malloc(entries * sizeof(*index));
+	size_t row = 0;
+
+	if (!index)
+		return NULL;
+	for (uint32_t page = 0; page + 1 < entries; page++) {
+		uint64_t page_start = (uint64_t)page_base + ((uint64_t)page << UNWIND_PAGE_SHIFT);
+
+		while (row + 1 < cfi->count && cfi->rows[row + 1].address <= page_start)
+			row++;
+		index[page] = first_row + row;
+	}
+	index[entries - 1] = first_row + cfi->count - 1;
+	return index;
+}
+
+/* Writes the rows and page index of one object read since the last load. */
+static int load_object(struct unwind_tables *tables, struct unwind_object *object)
+{
+	uint32_t count = object->cfi.count, entries = page_entries(&object->cfi);
+	uint32_t page_base = object->cfi.rows[0].address & ~((1U << UNWIND_PAGE_SHIFT) - 1);
+	uint32_t *index;
+	int err;
+
+	if (count > tables->row_capacity - tables->used_rows ||
+	    entries > tables->page_capacity - tables->used_pages) {
+		object->walk = WALK_TABLE_FULL;
+		print_warning("no room for the %u unwind rows of %s: its frames are walked by frame pointers",
+			      count, object->name);
+		return 0;
+	}
+	index = build_page_index(&object->cfi, tables->used_rows, page_base, entries);
+	if (!index)
+		return -ENOMEM;
+	err = write_array(tables->rows_fd, tables->used_rows, object->cfi.rows, count) ?:
+	      write_array(tables->pages_fd, tables->used_pages, index, entries);
+	free(index);
+	if (err)
+		return err;
+	object->rows = count;
+	object->first_page = tables->used_pages;
+	/* The last entry closes the index: the walk looks only at pages before it. */
+	object->pages = entries - 1;
+	object->page_base = page_base;
+	tables->used_rows += count;
+	tables->used_pages += entries;
+	return 0;
+}
+
+/* Writes an object's rows into the maps the first time a scan meets it after they exist. */
+static int load_once(struct unwind_tables *tables, struct unwind_object *object)
+{
+	int err = 0;
+
+	if (object->loaded)
+		return 0;
+	object->loaded = true;
+	if (object->walk == WALK_BY_ROWS)
+		err = load_object(tables, object);
+	cfi_rows__free(&object->cfi);
+	return err;
+}
+
+/* Rescans the mappings into the set the walk is not reading, then switches it there. */
+static int publish_mappings(struct unwind_tables *tables)
+{
+	uint32_t next = tables->active_set ^ 1, zero = 0;
+	int err;
+
+	err = scan_mappings(tables);
+	if (err)
+		return err;
+	/* An address may now lie in another object: rows cached before do not count. */
+	tables->mappings.generation = ++tables->generation;
+	if (bpf_update_elem(tables->sets_fd, &next, &tables->mappings, BPF_ANY) ||
+	    bpf_update_elem(tables->active_fd, &zero, &next, BPF_ANY))
+		return -errno;
+	tables->active_set = next;
+	return 0;
+}
+
+int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *program)
+{
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	tables->row_capacity = room_for(tables, false, MINIMUM_ROWS);
+	tables->page_capacity = room_for(tables, true, MINIMUM_PAGES);
+	tables->rows_fd = bpf_program__map_fd(program, "unwind_rows");
+	tables->pages_fd = bpf_program__map_fd(program, "unwind_pages");
+	tables->sets_fd = bpf_program__map_fd(program, "unwind_mapping_sets");
+	tables->active_fd = bpf_program__map_fd(program, "unwind_active_set");
+	tables->counts_fd = bpf_program__map_fd(program, "unwind_counts");
+	if (tables->rows_fd < 0 || tables->pages_fd < 0 || tables->sets_fd < 0 ||
+	    tables->active_fd < 0 || tables->counts_fd < 0)
+		return -ENOENT;
+	/* The set starts at 0, which the walk reads now: fill set 1 and switch. */
+	tables->active_set = 0;
+	return tables->mapped ? publish_mappings(tables) : 0;
+}
+
+/* The kernel's possible CPUs (as "0-3,8"): how many values a per-CPU map holds per key. */
+static int possible_cpus(void)
+{
+	FILE *file = fopen("/sys/devices/system/cpu/possible", "re");
+	int first, last, highest = -1;
+	char separator;
+
+	if (!file)
+		return -errno;
+	while (fscanf(file, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(file, "%c", &separator) == 1 && separator == '-' &&
+		    fscanf(file, "%d%c", &last, &separator) < 1)
+			break;
+		if (last > highest)
+			highest = last;
+		if (separator != ',')
+			break;
+	}
+	fclose(file);
+	return highest >= 0 ? highest + 1 : -EINVAL;
+}
+
+/* Sums the walk's per-CPU counters into `counts`. */
+static int read_counts(const struct unwind_tables *tables, uint64_t counts[UNWIND_COUNTS])
+{
+	int cpus = possible_cpus();
+	uint64_t *values;
+
+	if (cpus <= 0 || tables->counts_fd < 0)
+		return -EINVAL;
+	values = calloc(cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	for (uint32_t which = 0; which < UNWIND_COUNTS; which++) {
+		counts[which] = 0;
+		if (bpf_lookup_elem(tables->counts_fd, &which, values))
+			continue;
+		for (int cpu = 0; cpu < cpus; cpu++)
+			counts[which] += values[cpu];
+	}
+	free(values);
+	return 0;
+}
+
+int unwind_tables__refresh(struct unwind_tables *tables)
+{
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	tables->mapped = true;
+	return publish_mappings(tables);
+}
+
+int unwind_tables__on_wake(void *context)
+{
+	struct unwind_tables *tables = context;
+	uint64_t now_ns = trace_session__now_ns(), counts[UNWIND_COUNTS];
+
+	if (tables->mode == UNWIND_FRAME_POINTERS || now_ns - tables->last_refresh_ns < 1000000000ULL)
+		return 0;
+	tables->last_refresh_ns = now_ns;
+	if (read_counts(tables, counts) || counts[UNWIND_UNMAPPED_ADDRESSES] == tables->unmapped_seen)
+		return 0;
+	tables->unmapped_seen = counts[UNWIND_UNMAPPED_ADDRESSES];
+	unwind_tables__refresh(tables);
+	return 0;
+}
+
+static uint64_t object_bytes(const struct unwind_object *object)
+{
+	if (!object->rows)
+		return 0;
+	return (uint64_t)object->rows * sizeof(struct unwind_row) +
+	       (object->pages + 1ULL) * sizeof(uint32_t);
+}
+
+static uint64_t table_bytes(const struct unwind_tables *tables)
+{
+	return (uint64_t)tables->used_rows * sizeof(struct unwind_row) +
+	       (uint64_t)tables->used_pages * sizeof(uint32_t);
+}
+
+static uint64_t map_bytes(const struct unwind_tables *tables)
+{
+	return (uint64_t)tables->row_capacity * sizeof(struct unwind_row) +
+	       (uint64_t)tables->page_capacity * sizeof(uint32_t) +
+	       2 * sizeof(struct unwind_mapping_set);
+}
+
+static size_t objects_walked_by_rows(const struct unwind_tables *tables)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < tables->object_count; i++)
+		count += tables->objects[i].walk == WALK_BY_ROWS;
+	return count;
+}
+
+void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
+{
+	uint64_t counts[UNWIND_COUNTS] = {0};
+
+	if (tables->mode == UNWIND_FRAME_POINTERS) {
+		fprintf(out, "; unwinding by frame pointers");
+		return;
+	}
+	read_counts(tables, counts);
+	fprintf(out, "; unwinding %s: tables for %zu of %zu objects, %u rows (%llu kB of a %llu kB map); frames walked by tables %llu, by frame pointers %llu",
+		unwind_mode__name(tables->mode), objects_walked_by_rows(tables), tables->object_count,
+		tables->used_rows, (unsigned long long)table_bytes(tables) / 1024,
+		(unsigned long long)map_bytes(tables) / 1024,
+		(unsigned long long)counts[UNWIND_FRAMES_BY_ROWS],
+		(unsigned long long)counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+	if (!tables->verbose)
+		return;
+	for (size_t i = 0; i < tables->object_count; i++) {
+		const struct unwind_object *object = &tables->objects[i];
+
+		fprintf(out, "\n  %s: %s", object->name, walk_names[object->walk]);
+		if (object->walk == WALK_BY_ROWS)
+			fprintf(out, ", %u rows (%llu kB)", object->rows,
+				(unsigned long long)object_bytes(object) / 1024);
+	}
+}
+
+void unwind_tables__write_json(const struct unwind_tables *tables, struct json_writer *writer)
+{
+	uint64_t counts[UNWIND_COUNTS] = {0};
+
+	json_writer__begin_object(writer, "unwinding");
+	json_writer__string(writer, "mode", unwind_mode__name(tables->mode));
+	if (tables->mode != UNWIND_FRAME_POINTERS) {
+		read_counts(tables, counts);
+		json_writer__u64(writer, "table_rows", tables->used_rows);
+		json_writer__u64(writer, "table_bytes", table_bytes(tables));
+		json_writer__u64(writer, "map_bytes", map_bytes(tables));
+		json_writer__u64(writer, "frames_by_tables", counts[UNWIND_FRAMES_BY_ROWS]);
+		json_writer__u64(writer, "frames_by_frame_pointers",
+				 counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+		json_writer__begin_array(writer, "objects");
+		for (size_t i = 0; i < tables->object_count; i++) {
+			const struct unwind_object *object = &tables->objects[i];
+
+			json_writer__begin_object(writer, NULL);
+			json_writer__string(writer, "path", object->name);
+			json_writer__string(writer, "walked_by", walk_names[object->walk]);
+			json_writer__u64(writer, "rows", object->rows);
+			json_writer__u64(writer, "bytes", object_bytes(object));
+			json_writer__end_object(writer);
+		}
+		json_writer__end_array(writer);
+	}
+	json_writer__end_object(writer);
+}

@@ -1,0 +1,199 @@
+#include "memstacks_report.h"
+
+#include <bcc/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/growable_array.h"
+
+void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program)
+{
+	int fd = bpf_program__map_fd(program, "losses");
+	int kind;
+
+	memset(losses, 0, sizeof(*losses));
+	trace_losses__init(&losses->summary);
+	for (kind = 0; kind < LOSS_KINDS; kind++) {
+		if (fd < 0 || bpf_lookup_elem(fd, &kind, &losses->counts[kind]))
+			continue;
+		/* A missed stack still counts its bytes, under [Missed User Stack]. */
+		trace_losses__add(&losses->summary, losses->counts[kind],
+				  kind == LOSS_STACK ? LOST_STACK_ONLY : LOST_FROM_TOTAL);
+	}
+}
+
+/* One stack's figures before symbolisation. */
+struct keyed_total {
+	struct stack_key key;
+	struct stack_total total;
+};
+
+struct keyed_totals {
+	struct keyed_total *items;
+	size_t count;
+	size_t capacity;
+};
+
+static int keyed_totals__append(struct keyed_totals *totals, const struct stack_key *key,
+				const struct stack_total *total)
+{
+	struct keyed_total *item;
+
+	if (growable_array__reserve(&totals->items, &totals->capacity, totals->count,
+				    sizeof(*item)))
+		return -ENOMEM;
+	item = &totals->items[totals->count++];
+	item->key = *key;
+	item->total = *total;
+	return 0;
+}
+
+static void stack_total__merge(struct stack_total *into, const struct stack_total *from)
+{
+	into->bytes += from->bytes;
+	into->allocations += from->allocations;
+	into->failed_requests += from->failed_requests;
+	if (from->largest_failed_bytes > into->largest_failed_bytes)
+		into->largest_failed_bytes = from->largest_failed_bytes;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+	const struct stack_key *left = &((const struct keyed_total *)a)->key;
+	const struct stack_key *right = &((const struct keyed_total *)b)->key;
+
+	if (left->stack != right->stack)
+		return left->stack < right->stack ? -1 : 1;
+	if (left->function != right->function)
+		return left->function < right->function ? -1 : 1;
+	return (left->caller > right->caller) - (left->caller < right->caller);
+}
+
+/* Sums equal keys in place: a million blocks become one entry per stack. */
+static void keyed_totals__merge(struct keyed_totals *totals)
+{
+	size_t read, write = 0;
+
+	qsort(totals->items, totals->count, sizeof(*totals->items), compare_keys);
+	for (read = 0; read < totals->count; read++) {
+		struct keyed_total *last = write ? &totals->items[write - 1] : NULL;
+
+		if (last && !compare_keys(last, &totals->items[read]))
+			stack_total__merge(&last->total, &totals->items[read].total);
+		else
+			totals->items[write++] = totals->items[read];
+	}
+	totals->count = write;
+}
+
+static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns)
+{
+	uint64_t address, next;
+	struct stack_total total = {.allocations = 1};
+	struct live_block block;
+	void *previous = NULL;
+	int err;
+
+	while (bpf_get_next_key(fd, previous, &next) == 0) {
+		address = next;
+		previous = &address;
+		if (bpf_lookup_elem(fd, &address, &block))
+			continue;	/* freed while we read */
+		if (block.allocated_ns >= born_before_ns)
+			continue;	/* too young for --min-age: maybe still in flight */
+		total.bytes = block.bytes;
+		err = keyed_totals__append(totals, &block.stack, &total);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_stack_totals(struct keyed_totals *totals, int fd,
+			     const struct allocator_sites *sites)
+{
+	struct stack_key key, next;
+	struct stack_total total;
+	void *previous = NULL;
+	int err;
+
+	while (bpf_get_next_key(fd, previous, &next) == 0) {
+		key = next;
+		previous = &key;
+		/* Called from inside an allocator function: counted by that one. */
+		if (allocator_sites__contains(sites, key.caller))
+			continue;
+		if (bpf_lookup_elem(fd, &key, &total))
+			continue;
+		err = keyed_totals__append(totals, &key, &total);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Root-first frame names for one captured stack: the walk from the direct
+ * caller, or that caller alone when the stack was not stored; then the
+ * allocator function called as the leaf.
+ */
+static void name_frames(const struct stack_key *key, int stack_map_fd,
+			struct symbolizer *symbolizer, const struct allocator_sites *sites,
+			struct frame_names *names)
+{
+	uint64_t addresses[MAX_STACK_DEPTH + 1];
+	const char *leaf;
+	size_t depth;
+
+	depth = stack_map__read(stack_map_fd, key->stack, addresses);
+	if (depth == 0)
+		addresses[depth++] = key->caller;
+	symbolizer__name_stack(symbolizer, addresses, depth, names);
+	if (key->stack == MISSED_STACK)
+		frame_names__mark_missed(names);
+	leaf = allocator_sites__name_at(sites, key->function);
+	frame_origins__set(symbolizer__origins(symbolizer), leaf, ORIGIN_ALLOCATOR);
+	frame_names__append(names, leaf);
+}
+
+int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
+			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      const struct allocator_sites *sites, bool all_mode,
+			      uint64_t born_before_ns)
+{
+	static struct frame_names names;
+	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
+	struct keyed_totals totals = {0};
+	size_t i;
+	int err;
+
+	if (all_mode)
+		err = read_stack_totals(&totals, bpf_program__map_fd(program, "stack_totals"),
+					sites);
+	else
+		err = read_live_blocks(&totals, bpf_program__map_fd(program, "live_blocks"),
+				       born_before_ns);
+	if (err)
+		goto out;
+	keyed_totals__merge(&totals);
+	for (i = 0; i < totals.count && !err; i++) {
+		const struct stack_total *total = &totals.items[i].total;
+
+		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, sites, &names);
+		/* Every request of this stack failed: it shows among the failures only. */
+		if (total->allocations)
+			err = stack_report__add(report, names.frames, names.depth, total->bytes,
+						total->allocations);
+		if (total->failed_requests && !err)
+			err = stack_report__add_largest(failed, names.frames, names.depth,
+							total->largest_failed_bytes,
+							total->failed_requests);
+	}
+	stack_report__sort(report);
+	if (failed)
+		stack_report__sort(failed);
+out:
+	free(totals.items);
+	return err;
+}

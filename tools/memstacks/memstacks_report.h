@@ -1,0 +1,37 @@
+/* memstacks' BPF maps read back into a stack report, after tracing. */
+#ifndef MEMSTACKS_REPORT_H
+#define MEMSTACKS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "allocators.h"
+#include "trace/bpf_program.h"
+#include "memstacks.h"
+#include "report/stack_report.h"
+#include "process/symbolizer.h"
+#include "report/trace_losses.h"
+
+/* Losses counted by the BPF program, indexed by enum loss_kind. */
+struct memstacks_losses {
+	uint64_t counts[LOSS_KINDS];
+	struct trace_losses summary;
+};
+
+void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program);
+
+/*
+ * Fills `report` from the program's maps: the live blocks in unfreed mode, the
+ * stack totals in -a mode (dropping calls made from inside `sites`, which are
+ * counted by the function the program called), and `failed` with -a mode's
+ * requests that could not succeed (failed_requests.h; NULL in unfreed mode,
+ * which has none). In unfreed mode only blocks allocated before
+ * `born_before_ns` (bpf_ktime_get_ns time; UINT64_MAX for all) count:
+ * --min-age. Returns 0 or -errno.
+ */
+int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
+			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      const struct allocator_sites *sites, bool all_mode,
+			      uint64_t born_before_ns);
+
+#endif
