@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "process/elf_functions.h"
 #include "base/errors.h"
 #include "trace/probe_placement.h"
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	struct elf_function found[2];
 	struct object_search allocator = {.fragment = "/libc.so"};
 	struct bpf_defines defines = {0};
-	struct bpf_program *program = NULL;
+	struct bcc_module *program = NULL;
 	struct uprobe_set *probes = NULL;
 	int entry_only = 0, placed = 0, prog_fd, exit_code = 1, i;
 	uint64_t malloc_offset, free_offset;
@@ -90,11 +90,11 @@ int main(int argc, char **argv)
 			    argv[1]);
 		return 1;
 	}
-	program = bpf_program__compile(empty_probe_bpf_text, &defines);
+	program = bcc_module__compile(empty_probe_bpf_text, &defines);
 	probes = uprobe_set__new();
 	if (!program || !probes)
 		goto out;
-	prog_fd = bpf_program__load(program, "empty_probe", BPF_PROG_TYPE_KPROBE);
+	prog_fd = bcc_module__load(program, "empty_probe", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0 || (placed && uprobe_calibration__measure(prog_fd, &emulation)))
 		goto out;
 	malloc_offset = placed ? placed_offset(allocator.path, &found[0], &emulation, "malloc")
@@ -116,6 +116,6 @@ int main(int argc, char **argv)
 	exit_code = 0;
 out:
 	uprobe_set__free(probes);
-	bpf_program__free(program);
+	bcc_module__free(program);
 	return exit_code;
 }

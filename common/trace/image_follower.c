@@ -12,9 +12,9 @@
 #include "base/errors.h"
 #include "report/untrusted_text.h"
 
-uint64_t image_follower__count(struct bpf_program *program, enum image_event event)
+uint64_t image_follower__count(struct bcc_module *program, enum image_event event)
 {
-	int fd = bpf_program__map_fd(program, "image_events");
+	int fd = bcc_module__map_fd(program, "image_events");
 	int key = event;
 	uint64_t count = 0;
 
@@ -48,7 +48,7 @@ static int watch_loader(struct image_follower *follower)
 			      untrusted_text__escape(interpreter, printable, sizeof(printable)));
 		return 0;
 	}
-	prog_fd = bpf_program__load(follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
+	prog_fd = bcc_module__load(follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
 	err = uprobe_set__attach(follower->probes, prog_fd, false, loader, loader_event.file_offset,
@@ -98,7 +98,7 @@ static bool events_changed(struct image_follower *follower)
 
 int image_follower__start(struct image_follower *follower)
 {
-	int err = bpf_program__attach_raw_tracepoint(follower->program,
+	int err = bcc_module__attach_raw_tracepoint(follower->program,
 						     "raw_tracepoint__sched_process_exec",
 						     "sched_process_exec");
 

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "image_events.h"
 #include "process/symbolizer.h"
 #include "trace/target.h"
@@ -27,7 +27,7 @@
 typedef int (*image_follow_fn)(void *context, bool exec);
 
 struct image_follower {
-	struct bpf_program *program;
+	struct bcc_module *program;
 	struct uprobe_set *probes;	/* the loader's probes join the tool's */
 	struct target *target;
 	struct symbolizer *symbolizer;	/* refreshed at every event */
@@ -59,6 +59,6 @@ int image_follower__follow_stop(struct image_follower *follower);
 int image_follower__on_wake(void *follower);
 
 /* How many events of a kind the BPF program has counted (execs: the image running). */
-uint64_t image_follower__count(struct bpf_program *program, enum image_event event);
+uint64_t image_follower__count(struct bcc_module *program, enum image_event event);
 
 #endif

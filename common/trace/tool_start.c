@@ -20,13 +20,13 @@ static int add_defines(const struct cli_settings *settings, const void *tool_set
 	       unwind_tables__add_defines(unwind, defines);
 }
 
-struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
+struct bcc_module *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
 			       struct target *target, struct report_files *files,
 			       struct unwind_tables **unwind, int *exit_code)
 {
 	struct bpf_defines defines = {0};
-	struct bpf_program *program = NULL;
+	struct bcc_module *program = NULL;
 	int removed, err;
 
 	*exit_code = 1;
@@ -34,13 +34,13 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 		*unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
 		if (*unwind && !add_defines(settings, tool_settings, build_defines, settings->pid,
 					    *unwind, &defines)) {
-			bpf_program__print(stdout, bpf_text, &defines);
+			bcc_module__print(stdout, bpf_text, &defines);
 			*exit_code = 0;
 		}
 		goto out;
 	}
 	trace_session__handle_signals();
-	if (!bpf_program__check_requirements())
+	if (!bcc_module__check_requirements())
 		goto out;
 	/* Before the target is started or anything attached: a bad path costs nothing. */
 	if (report_files__create(files, settings))
@@ -58,16 +58,16 @@ struct bpf_program *tool_start(const struct cli_settings *settings, const void *
 	if (!*unwind ||
 	    add_defines(settings, tool_settings, build_defines, target->pid, *unwind, &defines))
 		goto out;
-	program = bpf_program__compile(bpf_text, &defines);
+	program = bcc_module__compile(bpf_text, &defines);
 	err = program ? unwind_tables__load(*unwind, program) : 0;
 	if (err) {
 		print_error("cannot load the unwind tables into the BPF maps: %s", strerror(-err));
-		bpf_program__free(program);
+		bcc_module__free(program);
 		program = NULL;
 	}
 	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
 	if (program && trace_session__interrupted_at_start(exit_code)) {
-		bpf_program__free(program);
+		bcc_module__free(program);
 		program = NULL;
 	}
 out:

@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "trace/cli.h"
 #include "report/report_output.h"
 #include "trace/target.h"
@@ -23,7 +23,7 @@ typedef int (*build_defines_fn)(const void *tool_settings, pid_t pid,
  * it with them: the program, or NULL with *exit_code 1 after printing why.
  * The caller frees `*unwind` either way.
  */
-struct bpf_program *tool_start(const struct cli_settings *settings, const void *tool_settings,
+struct bcc_module *tool_start(const struct cli_settings *settings, const void *tool_settings,
 			       build_defines_fn build_defines, const char *bpf_text,
 			       struct target *target, struct report_files *files,
 			       struct unwind_tables **unwind, int *exit_code);

@@ -371,17 +371,17 @@ static int publish_mappings(struct unwind_tables *tables)
 	return 0;
 }
 
-int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *program)
+int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program)
 {
 	if (tables->mode == UNWIND_FRAME_POINTERS)
 		return 0;
 	tables->row_capacity = room_for(tables, false, MINIMUM_ROWS);
 	tables->page_capacity = room_for(tables, true, MINIMUM_PAGES);
-	tables->rows_fd = bpf_program__map_fd(program, "unwind_rows");
-	tables->pages_fd = bpf_program__map_fd(program, "unwind_pages");
-	tables->sets_fd = bpf_program__map_fd(program, "unwind_mapping_sets");
-	tables->active_fd = bpf_program__map_fd(program, "unwind_active_set");
-	tables->counts_fd = bpf_program__map_fd(program, "unwind_counts");
+	tables->rows_fd = bcc_module__map_fd(program, "unwind_rows");
+	tables->pages_fd = bcc_module__map_fd(program, "unwind_pages");
+	tables->sets_fd = bcc_module__map_fd(program, "unwind_mapping_sets");
+	tables->active_fd = bcc_module__map_fd(program, "unwind_active_set");
+	tables->counts_fd = bcc_module__map_fd(program, "unwind_counts");
 	if (tables->rows_fd < 0 || tables->pages_fd < 0 || tables->sets_fd < 0 ||
 	    tables->active_fd < 0 || tables->counts_fd < 0)
 		return -ENOENT;

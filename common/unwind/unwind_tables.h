@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "report/json_writer.h"
 
 /* --unwind: how the stack walk finds each caller. */
@@ -48,7 +48,7 @@ void unwind_tables__free(struct unwind_tables *tables);
 int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines);
 
 /* Writes the rows and mappings into the compiled program's maps. 0 or -errno. */
-int unwind_tables__load(struct unwind_tables *tables, struct bpf_program *program);
+int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program);
 
 /*
  * Reads the maps again and adds the objects mapped since (after an exec, or

@@ -405,7 +405,7 @@ static void place_probe(struct allocator_site *site, const struct emulation *emu
 	site->placement = strdup(placement.reason);
 }
 
-static int attach_site(struct allocator_site *site, struct bpf_program *program,
+static int attach_site(struct allocator_site *site, struct bcc_module *program,
 		       struct uprobe_set *probes, pid_t pid, bool all_mode,
 		       const struct emulation *emulation)
 {
@@ -419,13 +419,13 @@ static int attach_site(struct allocator_site *site, struct bpf_program *program,
 	/* -a counts at entry and ignores frees: nothing else to attach. */
 	if (all_mode && function->is_free)
 		return 0;
-	prog_fd = bpf_program__load(program, function->entry_program, BPF_PROG_TYPE_KPROBE);
+	prog_fd = bcc_module__load(program, function->entry_program, BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
 	err = uprobe_set__attach(probes, prog_fd, false, site->object, offset, pid, site->name);
 	if (err || all_mode || function->is_free)
 		return err;
-	prog_fd = bpf_program__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
+	prog_fd = bcc_module__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
 	return uprobe_set__attach(probes, prog_fd, true, site->object, offset, pid, site->name);
@@ -465,7 +465,7 @@ static void describe_object(const struct allocator_sites *sites, size_t first, s
 	}
 }
 
-int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
+int allocator_sites__attach_new(struct allocator_sites *sites, struct bcc_module *program,
 				struct uprobe_set *probes, pid_t pid, bool all_mode,
 				const struct emulation *emulation, bool verbose)
 {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "trace/instruction_kinds.h"
 #include "trace/uprobes.h"
 
@@ -76,7 +76,7 @@ void allocator_sites__free(struct allocator_sites *sites);
  * attached, and function by function where. Returns 0, or prints the reason
  * and returns -errno.
  */
-int allocator_sites__attach_new(struct allocator_sites *sites, struct bpf_program *program,
+int allocator_sites__attach_new(struct allocator_sites *sites, struct bcc_module *program,
 				struct uprobe_set *probes, pid_t pid, bool all_mode,
 				const struct emulation *emulation, bool verbose);
 

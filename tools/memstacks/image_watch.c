@@ -30,7 +30,7 @@ static int follow_mappings(void *context, bool exec)
 	if (exec) {
 		allocator_sites__forget_mappings(&watch->sites);
 		for (i = 0; i < 2; i++)
-			bpf_program__clear_map(watch->follower.program,
+			bcc_module__clear_map(watch->follower.program,
 					       image_maps[watch->all_mode][i]);
 	}
 	err = allocator_sites__scan(&watch->sites, pid, watch->object);
@@ -90,7 +90,7 @@ static int attach_when_mapped(struct image_watch *watch)
  */
 static int calibrate(struct image_watch *watch)
 {
-	int prog_fd = bpf_program__load(watch->follower.program, "loader_event",
+	int prog_fd = bcc_module__load(watch->follower.program, "loader_event",
 					BPF_PROG_TYPE_KPROBE);
 	struct emulation *emulation = &watch->emulation;
 	int kind, err;

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "trace/cli.h"
 #include "base/errors.h"
 #include "failed_requests.h"
@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 					      &refresh_unwinding};
 	struct trace_hook follow_images = {image_follower__on_wake, &watch.follower,
 					   &sample_intervals};
-	struct bpf_program *program = NULL;
+	struct bcc_module *program = NULL;
 	struct uprobe_set *probes = NULL;
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	refresh_unwinding.context = unwind;
 	exit_code = 1;
-	if (bpf_program__load_tail_call(program, "stack_walker", 0, "walk_stack",
+	if (bcc_module__load_tail_call(program, "stack_walker", 0, "walk_stack",
 					BPF_PROG_TYPE_KPROBE))
 		goto cleanup;
 	probes = uprobe_set__new();
@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 cleanup:
 	report_files__free(&files);
 	uprobe_set__free(probes);
-	bpf_program__free(program);
+	bcc_module__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
 	stack_report__free(failed);

@@ -7,9 +7,9 @@
 
 #include "base/growable_array.h"
 
-void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program)
+void memstacks_losses__read(struct memstacks_losses *losses, struct bcc_module *program)
 {
-	int fd = bpf_program__map_fd(program, "losses");
+	int fd = bcc_module__map_fd(program, "losses");
 	int kind;
 
 	memset(losses, 0, sizeof(*losses));
@@ -158,21 +158,21 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 }
 
 int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
-			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      struct bcc_module *program, struct symbolizer *symbolizer,
 			      const struct allocator_sites *sites, bool all_mode,
 			      uint64_t born_before_ns)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
+	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
 	struct keyed_totals totals = {0};
 	size_t i;
 	int err;
 
 	if (all_mode)
-		err = read_stack_totals(&totals, bpf_program__map_fd(program, "stack_totals"),
+		err = read_stack_totals(&totals, bcc_module__map_fd(program, "stack_totals"),
 					sites);
 	else
-		err = read_live_blocks(&totals, bpf_program__map_fd(program, "live_blocks"),
+		err = read_live_blocks(&totals, bcc_module__map_fd(program, "live_blocks"),
 				       born_before_ns);
 	if (err)
 		goto out;

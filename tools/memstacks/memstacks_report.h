@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "allocators.h"
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "memstacks.h"
 #include "report/stack_report.h"
 #include "process/symbolizer.h"
@@ -18,7 +18,7 @@ struct memstacks_losses {
 	struct trace_losses summary;
 };
 
-void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program *program);
+void memstacks_losses__read(struct memstacks_losses *losses, struct bcc_module *program);
 
 /*
  * Fills `report` from the program's maps: the live blocks in unfreed mode, the
@@ -30,7 +30,7 @@ void memstacks_losses__read(struct memstacks_losses *losses, struct bpf_program 
  * --min-age. Returns 0 or -errno.
  */
 int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
-			      struct bpf_program *program, struct symbolizer *symbolizer,
+			      struct bcc_module *program, struct symbolizer *symbolizer,
 			      const struct allocator_sites *sites, bool all_mode,
 			      uint64_t born_before_ns);
 

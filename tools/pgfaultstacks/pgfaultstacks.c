@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "trace/cli.h"
 #include "base/errors.h"
 #include "trace/image_follower.h"
@@ -149,7 +149,7 @@ static int build_defines(const void *tool_settings, pid_t pid, struct bpf_define
 	return err;
 }
 
-static int attach(const struct settings *settings, struct bpf_program *program)
+static int attach(const struct settings *settings, struct bcc_module *program)
 {
 	/* The last two log released and moved memory, which --all-faults does not need. */
 	static const char *const tracepoints[] = {"page_fault_user", "page_fault_kernel",
@@ -161,7 +161,7 @@ static int attach(const struct settings *settings, struct bpf_program *program)
 
 	for (i = 0; i < count; i++) {
 		snprintf(function, sizeof(function), "raw_tracepoint__%s", tracepoints[i]);
-		err = bpf_program__attach_raw_tracepoint(program, function, tracepoints[i]);
+		err = bcc_module__attach_raw_tracepoint(program, function, tracepoints[i]);
 		if (err)
 			return err;
 		if (settings->common.verbose)
@@ -265,7 +265,7 @@ static int write_json(struct output_file *file, const struct settings *settings,
 
 /* The report from the maps: resident pages per stack, or every fault with --all-faults. */
 static int collect(const struct settings *settings, struct target *target,
-		   struct bpf_program *program, struct symbolizer *symbolizer,
+		   struct bcc_module *program, struct symbolizer *symbolizer,
 		   const struct page_baseline *baseline, struct stack_report *report,
 		   struct pgfault_totals *totals)
 {
@@ -293,7 +293,7 @@ static int collect(const struct settings *settings, struct target *target,
 struct page_sources {
 	const struct settings *settings;
 	struct target *target;
-	struct bpf_program *program;
+	struct bcc_module *program;
 	struct symbolizer *symbolizer;
 	const struct page_baseline *baseline;
 };
@@ -309,7 +309,7 @@ static int collect_resident_pages(struct stack_report *report, void *context)
 
 int main(int argc, char **argv)
 {
-	struct bpf_program *program = NULL;
+	struct bcc_module *program = NULL;
 	struct symbolizer *symbolizer = NULL;
 	struct stack_report *report = NULL;
 	struct page_baseline *baseline = NULL;
@@ -414,7 +414,7 @@ cleanup:
 	report_files__free(&files);
 	page_baseline__free(baseline);
 	uprobe_set__free(probes);
-	bpf_program__free(program);
+	bcc_module__free(program);
 	symbolizer__free(symbolizer);
 	stack_report__free(report);
 	unwind_tables__free(unwind);

@@ -10,9 +10,9 @@
 
 #define HUGE_PAGE_MASK (~(HUGE_PAGE_PAGES * PAGE_SIZE_4K - 1))
 
-void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bpf_program *program)
+void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bcc_module *program)
 {
-	int fd = bpf_program__map_fd(program, "counters");
+	int fd = bcc_module__map_fd(program, "counters");
 	int which;
 
 	memset(totals, 0, sizeof(*totals));
@@ -261,22 +261,22 @@ static void name_stack(int stack_map_fd, uint64_t stack, struct symbolizer *symb
 }
 
 int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_totals *totals,
-				  struct bpf_program *program, struct symbolizer *symbolizer,
+				  struct bcc_module *program, struct symbolizer *symbolizer,
 				  struct page_residency *residency,
 				  const struct page_baseline *baseline, uint32_t max_released)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
+	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
 	struct faulted_pages pages = {0};
 	size_t i, first;
 	int err;
 
-	err = read_pages(&pages, bpf_program__map_fd(program, "pages"),
+	err = read_pages(&pages, bcc_module__map_fd(program, "pages"),
 			 image_follower__count(program, IMAGE_EVENT_EXEC));
 	if (err)
 		goto out;
 	qsort(pages.items, pages.count, sizeof(*pages.items), by_address);
-	replay_released(&pages, bpf_program__map_fd(program, "released_ranges"),
+	replay_released(&pages, bcc_module__map_fd(program, "released_ranges"),
 			totals->counters[COUNT_RELEASED], max_released, totals);
 	err = weigh_pages(&pages, residency, baseline, totals);
 	if (err)
@@ -304,12 +304,12 @@ out:
 	return err;
 }
 
-int pgfault_report__collect_faults(struct stack_report *report, struct bpf_program *program,
+int pgfault_report__collect_faults(struct stack_report *report, struct bcc_module *program,
 				   struct symbolizer *symbolizer)
 {
 	static struct frame_names names;
-	int stack_map_fd = bpf_program__map_fd(program, "user_stacks");
-	int fd = bpf_program__map_fd(program, "fault_counts");
+	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
+	int fd = bcc_module__map_fd(program, "fault_counts");
 	uint64_t stack, next, faults;
 	void *previous = NULL;
 	int err = 0;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 #include "page_residency.h"
 #include "pgfaultstacks.h"
 #include "report/stack_report.h"
@@ -21,7 +21,7 @@ struct pgfault_totals {
 };
 
 /* Reads the BPF program's counters into `totals`. */
-void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bpf_program *program);
+void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bcc_module *program);
 
 /*
  * Fills `report` with the resident pages per stack: the recorded pages that
@@ -32,12 +32,12 @@ void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bpf_pro
  * of the program's released-range log. Returns 0 or -errno.
  */
 int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_totals *totals,
-				  struct bpf_program *program, struct symbolizer *symbolizer,
+				  struct bcc_module *program, struct symbolizer *symbolizer,
 				  struct page_residency *residency,
 				  const struct page_baseline *baseline, uint32_t max_released);
 
 /* --all-faults: every fault per stack. Returns 0 or -errno. */
-int pgfault_report__collect_faults(struct stack_report *report, struct bpf_program *program,
+int pgfault_report__collect_faults(struct stack_report *report, struct bcc_module *program,
 				   struct symbolizer *symbolizer);
 
 #endif

@@ -1,4 +1,4 @@
-#include "trace/bpf_program.h"
+#include "trace/bcc_module.h"
 
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
@@ -19,7 +19,7 @@ struct loaded_function {
 	int fd;
 };
 
-struct bpf_program {
+struct bcc_module {
 	void *module;
 	struct loaded_function loaded[MAX_LOADED];
 	size_t loaded_count;
@@ -46,7 +46,7 @@ void bpf_defines__free(struct bpf_defines *defines)
 	defines->count = 0;
 }
 
-void bpf_program__print(FILE *out, const char *text, const struct bpf_defines *defines)
+void bcc_module__print(FILE *out, const char *text, const struct bpf_defines *defines)
 {
 	size_t i;
 
@@ -76,7 +76,7 @@ static bool has_capability(int bit)
 	return effective & (1ULL << bit);
 }
 
-bool bpf_program__check_requirements(void)
+bool bcc_module__check_requirements(void)
 {
 	const int cap_sys_admin = 21, cap_perfmon = 38, cap_bpf = 39;
 	char build_path[512];
@@ -99,9 +99,9 @@ bool bpf_program__check_requirements(void)
 	return true;
 }
 
-struct bpf_program *bpf_program__compile(const char *text, const struct bpf_defines *defines)
+struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines)
 {
-	struct bpf_program *program = calloc(1, sizeof(*program));
+	struct bcc_module *program = calloc(1, sizeof(*program));
 
 	if (!program)
 		return NULL;
@@ -115,7 +115,7 @@ struct bpf_program *bpf_program__compile(const char *text, const struct bpf_defi
 	return program;
 }
 
-void bpf_program__free(struct bpf_program *program)
+void bcc_module__free(struct bcc_module *program)
 {
 	size_t i;
 
@@ -131,7 +131,7 @@ void bpf_program__free(struct bpf_program *program)
 	free(program);
 }
 
-int bpf_program__load(struct bpf_program *program, const char *function, int prog_type)
+int bcc_module__load(struct bcc_module *program, const char *function, int prog_type)
 {
 	const struct bpf_insn *instructions;
 	char *log = NULL;
@@ -175,14 +175,14 @@ int bpf_program__load(struct bpf_program *program, const char *function, int pro
 	return fd;
 }
 
-int bpf_program__map_fd(struct bpf_program *program, const char *name)
+int bcc_module__map_fd(struct bcc_module *program, const char *name)
 {
 	return bpf_table_fd(program->module, name);
 }
 
-void bpf_program__clear_map(struct bpf_program *program, const char *name)
+void bcc_module__clear_map(struct bcc_module *program, const char *name)
 {
-	int fd = bpf_program__map_fd(program, name);
+	int fd = bcc_module__map_fd(program, name);
 	size_t key_size = bpf_table_key_size(program->module, name);
 	unsigned char key[64];
 	void *zeros;
@@ -204,17 +204,17 @@ void bpf_program__clear_map(struct bpf_program *program, const char *name)
 		;
 }
 
-int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_array, int index,
+int bcc_module__load_tail_call(struct bcc_module *program, const char *prog_array, int index,
 				const char *function, int prog_type)
 {
-	int array_fd = bpf_program__map_fd(program, prog_array);
+	int array_fd = bcc_module__map_fd(program, prog_array);
 	int prog_fd;
 
 	if (array_fd < 0) {
 		print_error("cannot load BPF function %s: no program array %s", function, prog_array);
 		return -ENOENT;
 	}
-	prog_fd = bpf_program__load(program, function, prog_type);
+	prog_fd = bcc_module__load(program, function, prog_type);
 	if (prog_fd < 0)
 		return prog_fd;
 	if (bpf_update_elem(array_fd, &index, &prog_fd, BPF_ANY)) {
@@ -225,14 +225,14 @@ int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_ar
 	return 0;
 }
 
-int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
+int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *function,
 				       const char *tracepoint)
 {
 	int prog_fd, fd;
 
 	if (program->attachment_count == MAX_LOADED)
 		return -E2BIG;
-	prog_fd = bpf_program__load(program, function, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	prog_fd = bcc_module__load(program, function, BPF_PROG_TYPE_RAW_TRACEPOINT);
 	if (prog_fd < 0)
 		return prog_fd;
 	fd = bpf_attach_raw_tracepoint(prog_fd, tracepoint);

@@ -1,6 +1,11 @@
-/* An embedded BPF C program, specialised with -D settings and compiled by libbcc. */
-#ifndef BPF_PROGRAM_H
-#define BPF_PROGRAM_H
+/*
+ * An embedded BPF C program, specialised with -D settings and compiled by
+ * libbcc into a module (libbcc's word), whose functions are then loaded into
+ * the kernel one by one. Named for libbcc, not libbpf: nothing here is
+ * libbpf's bpf_program.
+ */
+#ifndef BCC_MODULE_H
+#define BCC_MODULE_H
 
 #include <stddef.h>
 #include <stdbool.h>
@@ -19,34 +24,34 @@ int bpf_defines__add(struct bpf_defines *defines, const char *name, unsigned lon
 void bpf_defines__free(struct bpf_defines *defines);
 
 /* What --ebpf prints: the settings as #defines, then the program text. */
-void bpf_program__print(FILE *out, const char *text, const struct bpf_defines *defines);
+void bcc_module__print(FILE *out, const char *text, const struct bpf_defines *defines);
 
 /*
  * Checks what compiling and attaching need before trying: privileges and
  * kernel headers. Prints the problem and its fix and returns false if one is
  * missing.
  */
-bool bpf_program__check_requirements(void);
+bool bcc_module__check_requirements(void);
 
-struct bpf_program;
+struct bcc_module;
 
 /* Compiles `text`; prints the reason and returns NULL on failure. */
-struct bpf_program *bpf_program__compile(const char *text, const struct bpf_defines *defines);
-void bpf_program__free(struct bpf_program *program);
+struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines);
+void bcc_module__free(struct bcc_module *program);
 
 /*
  * Loads `function` as a program of `prog_type` (BPF_PROG_TYPE_KPROBE for
  * uprobes) and returns its fd, owned by `program`; prints the verifier's
  * reason and returns -errno on failure.
  */
-int bpf_program__load(struct bpf_program *program, const char *function, int prog_type);
+int bcc_module__load(struct bcc_module *program, const char *function, int prog_type);
 
 /*
  * Loads `function` as a program of `prog_type` and puts it at `index` of the
  * program array `prog_array`, for the programs that tail-call it. Returns 0,
  * or prints the reason and returns -errno.
  */
-int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_array, int index,
+int bcc_module__load_tail_call(struct bcc_module *program, const char *prog_array, int index,
 				const char *function, int prog_type);
 
 /*
@@ -54,13 +59,13 @@ int bpf_program__load_tail_call(struct bpf_program *program, const char *prog_ar
  * (e.g. "page_fault_user"); the attachment ends with the program. Returns 0,
  * or prints the reason and returns -errno.
  */
-int bpf_program__attach_raw_tracepoint(struct bpf_program *program, const char *function,
+int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *function,
 				       const char *tracepoint);
 
 /* The fd of map `name`, or -1. */
-int bpf_program__map_fd(struct bpf_program *program, const char *name);
+int bcc_module__map_fd(struct bcc_module *program, const char *name);
 
 /* Empties map `name`: deletes a hash's entries (keys of at most 64 bytes), zeroes an array's. */
-void bpf_program__clear_map(struct bpf_program *program, const char *name);
+void bcc_module__clear_map(struct bcc_module *program, const char *name);
 
 #endif
