@@ -1,7 +1,9 @@
 #include "trace/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/errors.h"
 #include "base/parse.h"
@@ -47,12 +49,13 @@ static enum cli_result parse_id(const char *what, const char *text, pid_t *id)
 	return CLI_CONTINUE;
 }
 
-enum cli_result cli_settings__parse_option(struct cli_settings *settings, int option,
-					   const char *help, char **argv)
+/* One option getopt_long returned that is not the tool's own; `argv` names it in messages. */
+static enum cli_result parse_shared_option(const struct cli_spec *spec,
+					   struct cli_settings *settings, int option, char **argv)
 {
 	switch (option) {
 	case 'h':
-		fputs(help, stdout);
+		cli_print_help(spec, stdout);
 		return CLI_EXIT_OK;
 	case 'p':
 		return parse_id("PID", optarg, &settings->pid);
@@ -94,7 +97,8 @@ enum cli_result cli_settings__parse_option(struct cli_settings *settings, int op
 	}
 }
 
-enum cli_result cli_settings__finish(struct cli_settings *settings, int argc, char **argv)
+/* The duration, then checks that there is exactly one target. */
+static enum cli_result finish(struct cli_settings *settings, int argc, char **argv)
 {
 	if (optind < argc && !parse_u64(argv[optind++], 1, UINT32_MAX, &settings->duration_s))
 		return cli_usage_error("invalid duration '%s': give a whole number of seconds",
@@ -110,22 +114,102 @@ enum cli_result cli_settings__finish(struct cli_settings *settings, int argc, ch
 	return CLI_CONTINUE;
 }
 
-enum cli_result cli_parse(int argc, char **argv, const char *tool_short_options,
-			  const struct option *options, cli_tool_option_fn parse_tool_option,
-			  void *tool_settings, struct cli_settings *settings, const char *help)
+/* The help's option column: "  -p, --pid PID", "      --json FILE". */
+static int option_column(const struct cli_option *option, char *column, size_t size)
 {
+	char letter[8] = "    ";
+
+	if (option->value < 128)
+		snprintf(letter, sizeof(letter), "-%c, ", option->value);
+	return snprintf(column, size, "  %s--%s%s%s", letter, option->name,
+			option->value_name ? " " : "", option->value_name ? option->value_name : "");
+}
+
+/* Where the help's text column starts: argparse's width, which BCC's tools show. */
+#define HELP_TEXT_COLUMN 24
+
+static void print_option(const struct cli_option *option, FILE *out)
+{
+	char column[128];
+	const char *line = option->help, *end;
+	int width = option_column(option, column, sizeof(column));
+
+	/* A column too wide for two spaces before the text puts the text below it. */
+	if (width > HELP_TEXT_COLUMN - 2)
+		fprintf(out, "%s\n%*s", column, HELP_TEXT_COLUMN, "");
+	else
+		fprintf(out, "%-*s", HELP_TEXT_COLUMN, column);
+	for (;;) {
+		end = strchr(line, '\n');
+		if (!end) {
+			fprintf(out, "%s\n", line);
+			return;
+		}
+		fprintf(out, "%.*s\n%*s", (int)(end - line), line, HELP_TEXT_COLUMN, "");
+		line = end + 1;
+	}
+}
+
+void cli_print_help(const struct cli_spec *spec, FILE *out)
+{
+	const struct cli_option *option;
+
+	fprintf(out, "%s\n%s\n", spec->usage, spec->summary);
+	fputs("positional arguments:\n"
+	      "  duration              seconds to trace (default: until Ctrl-C or the target exits)\n"
+	      "\noptions:\n", out);
+	for (option = spec->options; option->name; option++)
+		print_option(option, out);
+	fprintf(out, "\nexamples:\n%s", spec->examples);
+}
+
+/* The most options a table may have: getopt's tables are built on the stack. */
+#define MAX_OPTIONS 40
+
+/* getopt_long's short option string and long option table, from the tool's table. */
+static int getopt_tables(const struct cli_spec *spec, char *short_options, size_t size,
+			  struct option long_options[MAX_OPTIONS + 1])
+{
+	const struct cli_option *option;
+	size_t used = 1, i = 0;
+
+	/* A leading ':' makes a missing value its own error, apart from an unknown option. */
+	snprintf(short_options, size, ":");
+	for (option = spec->options; option->name && i < MAX_OPTIONS; option++, i++) {
+		long_options[i] = (struct option){option->name,
+						  option->value_name ? required_argument : no_argument,
+						  NULL, option->value};
+		if (option->value < 128 && used + 2 < size) {
+			short_options[used++] = (char)option->value;
+			if (option->value_name)
+				short_options[used++] = ':';
+			short_options[used] = '\0';
+		}
+	}
+	long_options[i] = (struct option){0};
+	if (!option->name)
+		return 0;
+	print_error("the option table has more than %d options (raise MAX_OPTIONS)", MAX_OPTIONS);
+	return -E2BIG;
+}
+
+enum cli_result cli_parse(int argc, char **argv, const struct cli_spec *spec,
+			  cli_tool_option_fn parse_tool_option, void *tool_settings,
+			  struct cli_settings *settings)
+{
+	struct option long_options[MAX_OPTIONS + 1];
 	enum cli_result result = CLI_CONTINUE;
-	char short_options[64];
+	char short_options[2 * MAX_OPTIONS + 2];
 	int option;
 
-	snprintf(short_options, sizeof(short_options), "%s%s", CLI_SHORT_OPTIONS,
-		 tool_short_options);
+	if (getopt_tables(spec, short_options, sizeof(short_options), long_options))
+		return 1;
 	opterr = 0;
 	while (result == CLI_CONTINUE &&
-	       (option = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
+	       (option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		result = parse_tool_option(option, optarg, tool_settings);
 		if (result == CLI_NOT_MINE)
-			result = cli_settings__parse_option(settings, option, help, argv);
+			result = parse_shared_option(spec, settings, option, argv);
 	}
-	return result == CLI_CONTINUE ? cli_settings__finish(settings, argc, argv) : result;
+	return result == CLI_CONTINUE ? finish(settings, argc, argv) : result;
 }

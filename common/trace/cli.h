@@ -1,7 +1,7 @@
 /*
  * The command line both tools share: the target (-p, -t, -c), the output (-f,
- * -T, --json), the stack map size, --ebpf, -v and the duration. Each tool
- * parses its own options and hands the rest to cli_settings__parse_option.
+ * -T, --json), the stack map size, --ebpf, -v and the duration, parsed from
+ * each tool's option table (struct cli_spec), which also gives --help.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "unwind/unwind_tables.h"
@@ -32,6 +33,7 @@ struct cli_settings {
 #define CLI_DEFAULT_TOP 10
 #define CLI_DEFAULT_STACK_STORAGE_SIZE 16384
 
+/* The options both tools have, by their getopt value: a letter, or one of these. */
 enum cli_long_only_option {
 	CLI_OPT_JSON = 256,
 	CLI_OPT_STACK_STORAGE_SIZE,
@@ -41,20 +43,28 @@ enum cli_long_only_option {
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 
-/* The short options and long option entries of the shared settings. */
-#define CLI_SHORT_OPTIONS ":hp:t:c:fT:vi:"
-#define CLI_LONG_OPTIONS                                                           \
-	{"help", no_argument, NULL, 'h'}, {"pid", required_argument, NULL, 'p'},   \
-	{"tid", required_argument, NULL, 't'},                                     \
-	{"command", required_argument, NULL, 'c'},                                 \
-	{"folded", no_argument, NULL, 'f'}, {"top", required_argument, NULL, 'T'}, \
-	{"verbose", no_argument, NULL, 'v'},                                       \
-	{"interval", required_argument, NULL, 'i'},                                \
-	{"json", required_argument, NULL, CLI_OPT_JSON},                           \
-	{"stack-storage-size", required_argument, NULL, CLI_OPT_STACK_STORAGE_SIZE}, \
-	{"ebpf", no_argument, NULL, CLI_OPT_EBPF},                                 \
-	{"svg", required_argument, NULL, CLI_OPT_SVG},                             \
-	{"unwind", required_argument, NULL, CLI_OPT_UNWIND}
+/*
+ * One option of a tool's table: its getopt value (the short option's letter,
+ * or a number for a long option alone), its long name, the name of its value
+ * (NULL for a flag), and its --help text, lines joined by newlines. A tool's
+ * table lists its own options and the shared ones, in --help's order, each
+ * with that tool's words; the parser and --help's option list are made from
+ * it, so they cannot drift apart.
+ */
+struct cli_option {
+	int value;
+	const char *name;
+	const char *value_name;
+	const char *help;
+};
+
+/* A tool's command line: its table (ended by {0}) and the text of --help around it. */
+struct cli_spec {
+	const char *usage;	/* the "Usage:" lines */
+	const char *summary;	/* what the tool shows */
+	const struct cli_option *options;
+	const char *examples;	/* the "examples:" lines, as the man page's EXAMPLES */
+};
 
 /* What a parse step decided. */
 enum cli_result {
@@ -68,29 +78,21 @@ enum cli_result {
 typedef enum cli_result (*cli_tool_option_fn)(int option, const char *value, void *tool_settings);
 
 /*
- * Parses the whole command line: each option first by `parse_tool_option`,
- * then as a shared one; then the duration and the target checks. `options`
- * holds CLI_LONG_OPTIONS and the tool's own; `tool_short_options` is added to
- * CLI_SHORT_OPTIONS. Returns CLI_CONTINUE, or the exit code.
+ * Parses the whole command line by `spec`: each option first by
+ * `parse_tool_option`, then as a shared one; then the duration and the target
+ * checks. Returns CLI_CONTINUE, or the exit code.
  */
-enum cli_result cli_parse(int argc, char **argv, const char *tool_short_options,
-			  const struct option *options, cli_tool_option_fn parse_tool_option,
-			  void *tool_settings, struct cli_settings *settings, const char *help);
+enum cli_result cli_parse(int argc, char **argv, const struct cli_spec *spec,
+			  cli_tool_option_fn parse_tool_option, void *tool_settings,
+			  struct cli_settings *settings);
+
+/* --help: usage, summary, the arguments, the option list from the table, the examples. */
+void cli_print_help(const struct cli_spec *spec, FILE *out);
 
 void cli_settings__init(struct cli_settings *settings);
 
 /* A usage error: "<tool>: <message> (see <tool> --help)" on stderr; returns CLI_EXIT_USAGE. */
 enum cli_result cli_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-/*
- * Handles one option getopt_long returned that is not the tool's own, the
- * help text included. `argv` and `optind` name the option in messages.
- */
-enum cli_result cli_settings__parse_option(struct cli_settings *settings, int option,
-					   const char *help, char **argv);
-
-/* The duration, then checks that there is exactly one target. */
-enum cli_result cli_settings__finish(struct cli_settings *settings, int argc, char **argv);
 
 /* Strict parsing for a tool's own numeric option: a usage error naming it otherwise. */
 enum cli_result cli_parse_number(const char *option_name, const char *text, uint64_t min,

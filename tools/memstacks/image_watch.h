@@ -16,8 +16,7 @@
 
 struct image_watch {
 	struct allocator_sites sites;
-	/* The caller sets its program, probes, target, symbolizer and unwind tables. */
-	struct image_follower follower;
+	const struct image_follower *follower;	/* the run's: program, probes, target */
 	const char *object;	/* -O: only this object's allocator */
 	bool all_mode;
 	bool probe_at_entry;	/* --probe-at-entry: no placement */
@@ -26,14 +25,24 @@ struct image_watch {
 };
 
 /*
- * Calibrates the probe placement, starts the follower, then attaches the
- * allocators the target maps: at once for -p; for -c, lets the command exec
- * and attaches where it stops, once it has mapped an allocator, leaving it
- * stopped (held) for the caller to continue. The trace hook is then
- * image_follower__on_wake on `follower`. Prints the reason and returns
- * -errno on failure.
+ * Times which instructions this kernel's uprobes emulate, where the probes
+ * will be placed (unless --probe-at-entry). 0 or -errno after saying why.
  */
-int image_watch__start(struct image_watch *watch);
+int image_watch__calibrate(struct image_watch *watch);
+
+/*
+ * The follower's work after an event, once it has read the new symbols and
+ * unwind tables: after an exec, drop what the old program allocated (its
+ * blocks, stacks and allocators are gone with it); then attach to the
+ * allocators not seen before. 0 or -errno.
+ */
+int image_watch__follow(struct image_watch *watch, bool exec);
+
+/*
+ * Whether an allocator is attached: 0; for a -c command, -EAGAIN until it has
+ * mapped one; else -ENOENT after saying why (`command_ended`: it exited first).
+ */
+int image_watch__check_ready(const struct image_watch *watch, bool command_ended);
 
 void image_watch__free(struct image_watch *watch);
 

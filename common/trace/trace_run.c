@@ -1,0 +1,223 @@
+#include "trace/trace_run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/errors.h"
+
+/*
+ * The tool's -D settings, and those of the BPF halves every tool includes:
+ * image_event_probes.h stops a -c command at each event until it is followed.
+ */
+static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_defines *defines)
+{
+	return run->tool->add_defines(run->tool_state, pid, defines) ?:
+	       bpf_defines__add(defines, "STOP_AT_EVENTS", run->settings->command != NULL) ?:
+	       unwind_tables__add_defines(run->unwind, defines);
+}
+
+/* --ebpf: the program as it would be compiled for -p PID. The exit code. */
+static int print_program(struct trace_run *run)
+{
+	const struct cli_settings *settings = run->settings;
+	struct bpf_defines defines = {0};
+	int exit_code = 1;
+
+	run->unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
+	if (run->unwind && !add_defines(run, settings->pid, &defines)) {
+		bcc_module__print(stdout, run->tool->bpf_text, &defines);
+		exit_code = 0;
+	}
+	bpf_defines__free(&defines);
+	return exit_code;
+}
+
+/* Opens the target (-p, -t) or starts the command, held at its gate (-c). 0 or -errno. */
+static int open_target(struct trace_run *run)
+{
+	const struct cli_settings *settings = run->settings;
+	int removed = uprobes__remove_stale();
+
+	if (removed > 0)
+		print_warning("removed %d uprobe events left behind by an earlier run that was killed",
+			      removed);
+	return settings->command ? target__spawn(&run->target, settings->command)
+				 : target__open(&run->target, settings->pid, settings->tid);
+}
+
+/* The program for the target, with the unwind tables of what it maps. 0 or -errno. */
+static int compile(struct trace_run *run)
+{
+	const struct cli_settings *settings = run->settings;
+	struct bpf_defines defines = {0};
+	int err = -EINVAL;
+
+	run->unwind = unwind_tables__new(run->target.pid, settings->unwind, !settings->command,
+					 settings->verbose);
+	if (run->unwind && !add_defines(run, run->target.pid, &defines))
+		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
+	bpf_defines__free(&defines);
+	if (!run->program)
+		return err;
+	err = unwind_tables__load(run->unwind, run->program);
+	if (err)
+		print_error("cannot load the unwind tables into the BPF maps: %s", strerror(-err));
+	return err;
+}
+
+/* What the tool's probes and the image follower need, before the tool attaches. */
+static int prepare_attach(struct trace_run *run)
+{
+	pid_t pid = run->target.pid;
+
+	run->tool->words(run->tool_state, &run->words);
+	run->report = stack_report__new(run->words.unit, run->words.count_name);
+	run->probes = uprobe_set__new();
+	/* The symbol cache reads the maps now, and again whenever they change. */
+	run->symbolizer = symbolizer__new(pid);
+	if (!run->report || !run->probes)
+		return -ENOMEM;
+	if (!run->symbolizer) {
+		print_error("cannot read the symbols of PID %d", (int)pid);
+		return -EIO;
+	}
+	run->follower = (struct image_follower){
+		.program = run->program, .probes = run->probes, .target = &run->target,
+		.symbolizer = run->symbolizer, .unwind = run->unwind,
+		.follow = run->tool->follow, .context = run->tool_state,
+	};
+	return 0;
+}
+
+/*
+ * -c: lets the command exec, and follows its stops (its exec, its loader's
+ * events) until the tool can trace it; it is held there. -p: whether the
+ * tool can trace the process as it is. 0 or -errno.
+ */
+static int wait_until_ready(struct trace_run *run)
+{
+	const struct tool *tool = run->tool;
+	struct target *target = &run->target;
+	int err;
+
+	if (!run->settings->command)
+		return tool->check_ready ? tool->check_ready(run->tool_state, run, false) : 0;
+	err = target__release(target);
+	while (!err) {
+		err = image_follower__follow_stop(&run->follower);
+		if (err == -ESRCH && tool->check_ready)
+			return tool->check_ready(run->tool_state, run, true);
+		if (err == -ESRCH)
+			print_error("command %s ended before it could be traced", target->exe_path);
+		if (!err && tool->check_ready)
+			err = tool->check_ready(run->tool_state, run, false);
+		if (err != -EAGAIN)
+			return err;
+		err = 0;
+		target__continue(target);
+	}
+	return err;
+}
+
+int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_state,
+		     const struct cli_settings *settings)
+{
+	int exit_code = 1;
+
+	*run = (struct trace_run){.tool = tool, .tool_state = tool_state, .settings = settings};
+	if (settings->print_ebpf)
+		return print_program(run);
+	trace_session__handle_signals();
+	/* Before the target is started or anything attached: a bad path costs nothing. */
+	if (!bcc_module__check_requirements() || report_files__create(&run->files, settings) ||
+	    open_target(run) || compile(run))
+		return 1;
+	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
+	if (trace_session__interrupted_at_start(&exit_code))
+		return exit_code;
+	if (prepare_attach(run) || tool->attach(tool_state, run) ||
+	    image_follower__start(&run->follower) || wait_until_ready(run))
+		return 1;
+	if (trace_session__interrupted_at_start(&exit_code))
+		return exit_code;
+	return TRACE_RUN_GO_ON;
+}
+
+/* -i: the tool's figures now. */
+static int collect_sample(struct stack_report *report, void *context)
+{
+	struct trace_run *run = context;
+
+	return run->tool->collect(run->tool_state, run, report, false);
+}
+
+int trace_run__trace(struct trace_run *run)
+{
+	const struct interval_figures figures = {collect_sample, run, run->words.unit,
+						 run->words.count_name, run->words.held};
+	struct trace_hook refresh_unwinding = {unwind_tables__on_wake, run->unwind, NULL};
+	struct trace_hook sample_intervals = {interval_sampler__on_wake, &run->sampler,
+					      &refresh_unwinding};
+	struct trace_hook follow_images = {image_follower__on_wake, &run->follower,
+					   &sample_intervals};
+	const struct cli_settings *settings = run->settings;
+	char probes[64] = "";
+
+	trace_session__start(&run->session, &run->target);
+	if (interval_sampler__start(&run->sampler, settings, &figures, &run->target,
+				    &run->session))
+		return 1;
+	if (run->tool->counts_probes)
+		snprintf(probes, sizeof(probes), " through %zu uprobes",
+			 uprobe_set__count(run->probes));
+	fprintf(stderr, "Tracing %s of PID %d (%s)%s%s... Hit Ctrl-C to end.\n", run->words.traced,
+		(int)run->target.pid, run->target.printable_comm, probes,
+		settings->tid ? ", one thread" : "");
+	target__continue(&run->target);
+	trace_session__wait(&run->session, &run->target, settings->duration_s, &follow_images);
+	return TRACE_RUN_GO_ON;
+}
+
+int trace_run__report(struct trace_run *run)
+{
+	const struct tool *tool = run->tool;
+	int err;
+
+	if (!run->target.exited)
+		symbolizer__refresh(run->symbolizer);
+	err = tool->collect(run->tool_state, run, run->report, true) ?:
+	      interval_sampler__annotate(&run->sampler, run->report);
+	if (err) {
+		print_error("cannot read the traced %s: %s", run->words.events, strerror(-err));
+		return 1;
+	}
+	report_output__write(run->settings, &run->target, run->report, run->words.text_title);
+	if (tool->print_text)
+		tool->print_text(run->tool_state, run);
+	tool->print_summary(run->tool_state, run);
+	report_output__print_stacks(run->report, run->unwind);
+	interval_sampler__print_classes(&run->sampler, run->report);
+	if (run->files.json && tool->write_json(run->tool_state, run, run->files.json))
+		return 1;
+	if (run->files.svg &&
+	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->target,
+				     &run->session, run->report, run->words.unit,
+				     symbolizer__origins(run->symbolizer)))
+		return 1;
+	return 0;
+}
+
+void trace_run__free(struct trace_run *run)
+{
+	interval_sampler__free(&run->sampler);
+	report_files__free(&run->files);
+	/* The probes go before the program whose functions they run. */
+	uprobe_set__free(run->probes);
+	bcc_module__free(run->program);
+	symbolizer__free(run->symbolizer);
+	stack_report__free(run->report);
+	unwind_tables__free(run->unwind);
+	if (run->target.pid)
+		target__close(&run->target);
+}

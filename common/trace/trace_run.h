@@ -1,0 +1,117 @@
+/*
+ * One trace, from the command line to the report: the steps every tool takes,
+ * in the order its main() calls them. What a tool adds to them (its BPF
+ * program and settings, its probes, its figures, the lines of its report) is
+ * given by its struct tool.
+ *
+ *   trace_run__start    compile the BPF program for the target, open or start
+ *                       the target, create the report files; the tool attaches
+ *   trace_run__trace    "Tracing ...", then wait for the duration, Ctrl-C or
+ *                       the target's exit, following what it maps
+ *   trace_run__report   the tool collects; stacks as text, folded, JSON, SVG
+ *   trace_run__free     detach and clean up, whatever step failed
+ */
+#ifndef TRACE_RUN_H
+#define TRACE_RUN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "process/symbolizer.h"
+#include "report/json_writer.h"
+#include "report/report_output.h"
+#include "report/stack_report.h"
+#include "trace/bcc_module.h"
+#include "trace/cli.h"
+#include "trace/image_follower.h"
+#include "trace/interval_sampler.h"
+#include "trace/target.h"
+#include "trace/trace_session.h"
+#include "trace/uprobes.h"
+#include "unwind/unwind_tables.h"
+
+struct trace_run;
+
+/* How a tool's report speaks of its figures. */
+struct report_words {
+	const char *unit;		/* what a stack's value counts: "bytes", "pages" */
+	const char *count_name;		/* the events behind it ("allocations"), or NULL */
+	const char *held;		/* -i: what the series follow: "unfreed", "resident" */
+	const char *traced;		/* "Tracing <traced> of PID ...": "unfreed allocations" */
+	const char *events;		/* what the maps hold: "allocations", "faults" */
+	const char *text_title;		/* the text report's: "with unfreed allocations" */
+	const char *svg_title;		/* the flame graph's: "Unfreed allocations" */
+};
+
+/* What a tool adds to the shared steps. `tool` is its own state, given to each call. */
+struct tool {
+	const char *bpf_text;
+	/* Its -D settings for a program that traces `pid`: 0 or -errno. */
+	int (*add_defines)(const void *tool, pid_t pid, struct bpf_defines *defines);
+	void (*words)(const void *tool, struct report_words *words);
+	/*
+	 * Attaches its probes to the compiled program, before the image follower
+	 * starts; a -c command still waits at its gate. Prints why and returns
+	 * -errno on failure.
+	 */
+	int (*attach)(void *tool, struct trace_run *run);
+	/* Its work after each image event, once symbols and unwind tables are read, or NULL. */
+	image_follow_fn follow;
+	/*
+	 * Whether the target can be traced now, once the follower has started: 0,
+	 * -EAGAIN for a -c command that must run on to its next event, or -errno
+	 * after saying why (a -c command that ended is `command_ended`). NULL: at
+	 * once (a -c command at its exec).
+	 */
+	int (*check_ready)(void *tool, const struct trace_run *run, bool command_ended);
+	bool counts_probes;	/* the Tracing line says how many uprobes it attached */
+	/* Fills `report` from the maps: at the end, or (`at_end` false) -i's sample. */
+	int (*collect)(void *tool, struct trace_run *run, struct stack_report *report, bool at_end);
+	/* Its lines on stdout after the text report, or NULL. */
+	void (*print_text)(void *tool, const struct trace_run *run);
+	/* Its summary on stderr: totals, losses, RSS, warnings. */
+	void (*print_summary)(void *tool, const struct trace_run *run);
+	/* The --json report (report_output's begin, its fields, end): 0 or -errno. */
+	int (*write_json)(void *tool, const struct trace_run *run, struct output_file *file);
+};
+
+struct trace_run {
+	const struct tool *tool;
+	void *tool_state;
+	const struct cli_settings *settings;
+	struct target target;
+	struct bcc_module *program;
+	struct unwind_tables *unwind;
+	struct report_files files;
+	struct symbolizer *symbolizer;
+	struct uprobe_set *probes;
+	struct image_follower follower;
+	struct trace_session session;
+	struct interval_sampler sampler;
+	struct report_words words;
+	struct stack_report *report;
+};
+
+/* What a step returns to go on; any other value is the exit code. */
+#define TRACE_RUN_GO_ON (-1)
+
+/*
+ * With --ebpf, prints the program and returns 0. Otherwise checks the
+ * requirements, creates the report files, opens the target (-p, -t) or
+ * starts the command (-c), compiles the program with its unwind tables, lets
+ * the tool attach, and for -c lets the command run to where the tool is ready
+ * (held there). TRACE_RUN_GO_ON, or the exit code after saying why.
+ */
+int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_state,
+		     const struct cli_settings *settings);
+
+/* Prints "Tracing ...", lets a held command go, and waits for the end of the trace. */
+int trace_run__trace(struct trace_run *run);
+
+/* The tool's figures, written as the options ask: the exit code. */
+int trace_run__report(struct trace_run *run);
+
+/* Detaches everything and frees the run, whatever step it reached. */
+void trace_run__free(struct trace_run *run);
+
+#endif
