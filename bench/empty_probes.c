@@ -19,14 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "process/elf_functions.h"
 #include "base/errors.h"
-#include "trace/probe_placement.h"
+#include "bpf/probe_placement.h"
 #include "process/proc_maps.h"
 #include "trace/trace_session.h"
-#include "trace/uprobe_calibration.h"
-#include "trace/uprobes.h"
+#include "bpf/uprobe_calibration.h"
+#include "bpf/uprobes.h"
 
 extern const char empty_probe_bpf_text[];
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report/frame_origins.h"
+#include "process/frame_origins.h"
 #include "base/growable_array.h"
 
 /*

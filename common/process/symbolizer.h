@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "report/frame_origins.h"
+#include "process/frame_origins.h"
 #include "user_stacks.h"
 
 #define MAX_STACK_DEPTH USER_STACK_FRAMES

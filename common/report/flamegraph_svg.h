@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "report/frame_origins.h"
+#include "process/frame_origins.h"
 #include "report/stack_report.h"
 
 struct flamegraph_labels {

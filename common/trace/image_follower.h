@@ -16,12 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "image_events.h"
 #include "process/symbolizer.h"
 #include "trace/target.h"
 #include "unwind/unwind_tables.h"
-#include "trace/uprobes.h"
+#include "bpf/uprobes.h"
 
 /* The tool's work after an event: `exec` when the target's program changed. 0 or -errno. */
 typedef int (*image_follow_fn)(void *context, bool exec);

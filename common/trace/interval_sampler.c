@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 #include "base/growable_array.h"
 
@@ -87,7 +88,7 @@ static int take_sample(struct interval_sampler *sampler, double elapsed_s)
 int interval_sampler__on_wake(void *context)
 {
 	struct interval_sampler *sampler = context;
-	uint64_t now = trace_session__now_ns();
+	uint64_t now = clock_now_ns();
 	int err;
 
 	if (!sampler->trends || now < sampler->next_ns)

@@ -19,15 +19,15 @@
 
 #include "process/symbolizer.h"
 #include "report/json_writer.h"
-#include "report/report_output.h"
+#include "trace/report_output.h"
 #include "report/stack_report.h"
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "trace/cli.h"
 #include "trace/image_follower.h"
 #include "trace/interval_sampler.h"
 #include "trace/target.h"
 #include "trace/trace_session.h"
-#include "trace/uprobes.h"
+#include "bpf/uprobes.h"
 #include "unwind/unwind_tables.h"
 
 struct trace_run;

@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 
 /* The signal that asked the tool to stop, or 0. */
@@ -56,18 +56,10 @@ bool trace_session__interrupted_at_start(int *exit_code)
 	return true;
 }
 
-uint64_t trace_session__now_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-}
-
 void trace_session__start(struct trace_session *session, const struct target *target)
 {
 	memset(session, 0, sizeof(*session));
-	session->start_ns = trace_session__now_ns();
+	session->start_ns = clock_now_ns();
 	session->rss_start_kb = target__rss_kb(target);
 	session->rss_end_kb = session->rss_start_kb;
 }
@@ -114,7 +106,7 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 		}
 		timeout_ms = RSS_SAMPLE_MS;
 		if (duration_s) {
-			uint64_t now = trace_session__now_ns();
+			uint64_t now = clock_now_ns();
 
 			if (now >= deadline_ns)
 				break;
@@ -124,7 +116,7 @@ void trace_session__wait(struct trace_session *session, struct target *target,
 		if (poll(&exit_event, 1, timeout_ms) < 0 && errno != EINTR)
 			break;
 	}
-	session->duration_s = (trace_session__now_ns() - session->start_ns) / 1e9;
+	session->duration_s = (clock_now_ns() - session->start_ns) / 1e9;
 }
 
 const char *trace_session__end_reason(const struct trace_session *session)

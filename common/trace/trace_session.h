@@ -34,9 +34,6 @@ bool trace_session__interrupted(void);
  */
 bool trace_session__interrupted_at_start(int *exit_code);
 
-/* CLOCK_MONOTONIC in ns: the clock of the session and of bpf_ktime_get_ns(). */
-uint64_t trace_session__now_ns(void);
-
 /* Marks the start of tracing: the clock and the target's RSS. */
 void trace_session__start(struct trace_session *session, const struct target *target);
 

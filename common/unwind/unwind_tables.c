@@ -12,7 +12,7 @@
 #include "base/errors.h"
 #include "base/growable_array.h"
 #include "process/proc_maps.h"
-#include "trace/trace_session.h"
+#include "base/clock.h"
 #include "unwind_rows.h"
 
 /*
@@ -446,7 +446,7 @@ int unwind_tables__refresh(struct unwind_tables *tables)
 int unwind_tables__on_wake(void *context)
 {
 	struct unwind_tables *tables = context;
-	uint64_t now_ns = trace_session__now_ns(), counts[UNWIND_COUNTS];
+	uint64_t now_ns = clock_now_ns(), counts[UNWIND_COUNTS];
 
 	if (tables->mode == UNWIND_FRAME_POINTERS || now_ns - tables->last_refresh_ns < 1000000000ULL)
 		return 0;

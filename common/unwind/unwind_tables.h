@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "report/json_writer.h"
 
 /* --unwind: how the stack walk finds each caller. */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/instruction_kinds.h"
-#include "trace/probe_placement.h"
+#include "bpf/instruction_kinds.h"
+#include "bpf/probe_placement.h"
 
 /* Where the function sits: branch targets are compared with it. */
 #define FUNCTION_ADDRESS 0x401000

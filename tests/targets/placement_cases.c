@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trace/probe_placement.h"
+#include "bpf/probe_placement.h"
 
 struct placement_case {
 	const char *name;

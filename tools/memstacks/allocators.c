@@ -10,7 +10,7 @@
 #include "process/elf_functions.h"
 #include "base/errors.h"
 #include "base/growable_array.h"
-#include "trace/probe_placement.h"
+#include "bpf/probe_placement.h"
 #include "process/proc_maps.h"
 #include "report/untrusted_text.h"
 

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "trace/bcc_module.h"
-#include "trace/instruction_kinds.h"
-#include "trace/uprobes.h"
+#include "bpf/bcc_module.h"
+#include "bpf/instruction_kinds.h"
+#include "bpf/uprobes.h"
 
 struct allocator_function;
 

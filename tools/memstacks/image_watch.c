@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/errors.h"
-#include "trace/uprobe_calibration.h"
+#include "bpf/uprobe_calibration.h"
 
 /* What the BPF program keeps of the running image, dropped when exec replaces it. */
 static const char *const image_maps[2][2] = {

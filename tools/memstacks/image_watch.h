@@ -12,7 +12,7 @@
 
 #include "allocators.h"
 #include "trace/image_follower.h"
-#include "trace/instruction_kinds.h"
+#include "bpf/instruction_kinds.h"
 
 struct image_watch {
 	struct allocator_sites sites;

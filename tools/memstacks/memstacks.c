@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 #include "failed_requests.h"
 #include "image_watch.h"
@@ -105,7 +106,7 @@ static uint64_t born_before_ns(const struct memstacks_settings *settings)
 {
 	if (!settings->min_age_ms)
 		return UINT64_MAX;
-	return trace_session__now_ns() - settings->min_age_ms * 1000000ULL;
+	return clock_now_ns() - settings->min_age_ms * 1000000ULL;
 }
 
 /* At the end: what the options ask for. For -i: the unfreed bytes now, however young. */

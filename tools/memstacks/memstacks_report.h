@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "allocators.h"
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "memstacks.h"
 #include "report/stack_report.h"
 #include "process/symbolizer.h"

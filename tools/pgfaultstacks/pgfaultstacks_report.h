@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 #include "page_residency.h"
 #include "pgfaultstacks.h"
 #include "report/stack_report.h"

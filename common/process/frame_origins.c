@@ -1,4 +1,4 @@
-#include "report/frame_origins.h"
+#include "process/frame_origins.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "trace/bcc_module.h"
+#include "bpf/bcc_module.h"
 
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>

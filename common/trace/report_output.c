@@ -1,4 +1,4 @@
-#include "report/report_output.h"
+#include "trace/report_output.h"
 
 #include <errno.h>
 #include <string.h>

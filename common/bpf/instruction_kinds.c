@@ -1,4 +1,4 @@
-#include "trace/instruction_kinds.h"
+#include "bpf/instruction_kinds.h"
 
 const char *instruction_kind_name(enum instruction_kind kind)
 {

@@ -1,4 +1,4 @@
-#include "trace/probe_placement.h"
+#include "bpf/probe_placement.h"
 
 #include <capstone/capstone.h>
 #include <errno.h>

@@ -1,15 +1,15 @@
-#include "trace/uprobe_calibration.h"
+#include "bpf/uprobe_calibration.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "process/proc_maps.h"
-#include "trace/uprobes.h"
+#include "bpf/uprobes.h"
 
 /*
  * One function per kind, each starting with an instruction of that kind and
@@ -88,26 +88,18 @@ static int locate(const struct map_entry *entry, void *context)
 	return 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-}
-
 static double ns_per_call(void (*function)(void))
 {
 	double best = 0;
 	int batch, call;
 
 	for (batch = 0; batch < BATCHES; batch++) {
-		uint64_t start = now_ns();
+		uint64_t start = clock_now_ns();
 		double ns;
 
 		for (call = 0; call < CALLS_PER_BATCH; call++)
 			function();
-		ns = (double)(now_ns() - start) / CALLS_PER_BATCH;
+		ns = (double)(clock_now_ns() - start) / CALLS_PER_BATCH;
 		if (batch == 0 || ns < best)
 			best = ns;
 	}

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "trace/cli.h"
-#include "report/frame_origins.h"
+#include "process/frame_origins.h"
 #include "trace/interval_sampler.h"
 #include "report/json_writer.h"
 #include "report/output_file.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace/instruction_kinds.h"
+#include "bpf/instruction_kinds.h"
 
 /* Registers the BPF program reads at the probe, besides %rsp and %rbp (always kept). */
 enum preserved_register {

@@ -1,4 +1,4 @@
-#include "trace/uprobes.h"
+#include "bpf/uprobes.h"
 
 #include <bcc/libbpf.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #ifndef UPROBE_CALIBRATION_H
 #define UPROBE_CALIBRATION_H
 
-#include "trace/instruction_kinds.h"
+#include "bpf/instruction_kinds.h"
 
 /*
  * Fills `emulation` by timing uprobes that run `prog_fd` (any BPF program of
