@@ -4,18 +4,14 @@
  * of what was mapped runs, until the frontend has followed the change (read
  * unwind tables, attached to allocators) and sends SIGCONT.
  *
- * Needs the -D settings TARGET_TGID (the process) and STOP_AT_EVENTS (1 for -c).
+ * Needs the -D setting STOP_AT_EVENTS (1 for -c), and those of traced_processes.h.
  * The frontend attaches loader_event to the loader's _dl_debug_state and the
  * raw tracepoint to sched_process_exec.
  */
 #include "image_events.h"
+#include "traced_processes.h"
 
 BPF_ARRAY(image_events, u64, IMAGE_EVENTS);
-
-static __always_inline int is_image_of_target(void)
-{
-	return bpf_get_current_pid_tgid() >> 32 == TARGET_TGID;
-}
 
 static __always_inline void report_image_event(int event)
 {
@@ -43,7 +39,7 @@ static __always_inline u64 image_generation(void)
  */
 int loader_event(struct pt_regs *ctx)
 {
-	if (is_image_of_target())
+	if (is_traced_process(bpf_get_current_pid_tgid()))
 		report_image_event(IMAGE_EVENT_LOADER);
 	return 0;
 }
@@ -51,7 +47,7 @@ int loader_event(struct pt_regs *ctx)
 /* An exec replaces the whole image: the SIGSTOP arrives before its first instruction. */
 RAW_TRACEPOINT_PROBE(sched_process_exec)
 {
-	if (is_image_of_target())
+	if (is_traced_process(bpf_get_current_pid_tgid()))
 		report_image_event(IMAGE_EVENT_EXEC);
 	return 0;
 }

@@ -2,8 +2,8 @@
  * memstacks: user stacks of heap allocations in one process.
  *
  * Compiled by libbcc at start-up with these settings (-D):
- *   TARGET_TGID         process to trace
- *   TARGET_TID          one thread of it, or 0 for all
+ *   TARGET_TGID, TARGET_TID  what to trace (traced_processes.h); with -t,
+ *                       frees count from any thread of the process
  *   MODE_ALL            1: count every allocation at entry (-a); 0: track live blocks
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_LIVE_BLOCKS     entries of the live-block map (unfreed mode)
@@ -22,23 +22,11 @@
  */
 #include <uapi/linux/ptrace.h>
 #include "image_event_probes.h"
+#include "traced_processes.h"
 #include "memstacks.h"
 #include "user_stacks.h"
 
 BPF_ARRAY(losses, u64, LOSS_KINDS);
-
-static __always_inline int is_traced_process(u64 pid_tgid)
-{
-	return pid_tgid >> 32 == TARGET_TGID;
-}
-
-/* With -t, only that thread's allocations count; frees count from any thread. */
-static __always_inline int is_traced(u64 pid_tgid)
-{
-	if (TARGET_TID)
-		return (u32)pid_tgid == TARGET_TID;
-	return is_traced_process(pid_tgid);
-}
 
 static __always_inline void count_loss(int kind)
 {
@@ -172,7 +160,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	struct pending_walk *walk;
 	u32 tid = pid_tgid;
 
-	if (!is_traced(pid_tgid))
+	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call.return_address = return_address(ctx);
 	last = last_allocator_calls.lookup(&slot);
@@ -355,7 +343,7 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	struct live_block *old;
 	u32 tid = pid_tgid;
 
-	if (!is_traced(pid_tgid))
+	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call = thread_slot(tid);
 	walk = this_cpu_walk();
@@ -436,7 +424,7 @@ int alloc_return(struct pt_regs *ctx)
 	u32 tid = pid_tgid;
 	u64 ptr;
 
-	if (!is_traced(pid_tgid))
+	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call = thread_slot(tid);
 	if (!call || call->tid != tid)

@@ -6,23 +6,22 @@
  * buffer does): no tracefs needed, and cheaper than classic tracepoints.
  *
  * Compiled by libbcc at start-up with these settings (-D):
- *   TARGET_TGID         process to trace
- *   TARGET_TID          one thread of it, or 0 for all
+ *   TARGET_TGID, TARGET_TID  what to trace (traced_processes.h)
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_PAGES           pages recorded at once (default mode)
  *   MAX_RELEASED        released and moved ranges logged (default mode)
+ *   USER_ADDRESS_LIMIT  the end of user space: a fault above it is the kernel's
  *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
  *                       events, so that the frontend reads the unwind tables
  *                       of what was mapped before its code runs (image_event_probes.h)
  */
 #include <uapi/linux/ptrace.h>
 #include "image_event_probes.h"
+#include "traced_processes.h"
 #include "pgfaultstacks.h"
 #include "user_stacks.h"
 
-/* Above this an address is the kernel's, not the target's (x86-64, 4-level paging). */
-#define USER_ADDRESS_LIMIT (1UL << 47)
 #define PAGE_MASK_4K (~0xfffUL)
 
 BPF_ARRAY(counters, u64, COUNTERS);
@@ -30,15 +29,6 @@ BPF_ARRAY(counters, u64, COUNTERS);
 static __always_inline u64 *counter(int which)
 {
 	return counters.lookup(&which);
-}
-
-static __always_inline int is_traced(void)
-{
-	u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	if (TARGET_TID)
-		return (u32)pid_tgid == TARGET_TID;
-	return pid_tgid >> 32 == TARGET_TGID;
 }
 
 static __always_inline void count(int which)
@@ -96,7 +86,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 	u64 zero = 0, *faults;
 	u64 stack;
 
-	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced_thread(bpf_get_current_pid_tgid()) || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
 	stack = capture_user_stack(ctx, user_regs);
@@ -126,7 +116,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 	struct page_record record = {};
 	u64 *moves;
 
-	if (!is_traced() || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced_thread(bpf_get_current_pid_tgid()) || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
 	moves = counter(COUNT_MOVES);
@@ -188,7 +178,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 
 	if (syscall != NR_MUNMAP && syscall != NR_MADVISE)
 		return 0;
-	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID)
+	if (!is_traced_process(bpf_get_current_pid_tgid()))
 		return 0;
 	bpf_probe_read_kernel(&range.start, sizeof(range.start), &regs->di);
 	bpf_probe_read_kernel(&length, sizeof(length), &regs->si);
@@ -213,7 +203,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	bpf_probe_read_kernel(&syscall, sizeof(syscall), &regs->orig_ax);
 	if (syscall != NR_MREMAP || new_address >= (u64)-MAX_ERRNO)
 		return 0;
-	if (bpf_get_current_pid_tgid() >> 32 != TARGET_TGID)
+	if (!is_traced_process(bpf_get_current_pid_tgid()))
 		return 0;
 	bpf_probe_read_kernel(&range.start, sizeof(range.start), &regs->di);
 	bpf_probe_read_kernel(&length, sizeof(length), &regs->si);

@@ -5,15 +5,24 @@
 #include <string.h>
 
 #include "base/errors.h"
+#include "process/user_address_space.h"
 
 /*
- * The tool's -D settings, and those of the BPF halves every tool includes:
- * image_event_probes.h stops a -c command at each event until it is followed.
+ * The tool's -D settings, and those every program has: what it traces
+ * (traced_processes.h), its stack map, the end of user space, whether a -c
+ * command stops at each image event (image_event_probes.h), and the unwind
+ * tables' sizes.
  */
 static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_defines *defines)
 {
-	return run->tool->add_defines(run->tool_state, pid, defines) ?:
-	       bpf_defines__add(defines, "STOP_AT_EVENTS", run->settings->command != NULL) ?:
+	const struct cli_settings *settings = run->settings;
+
+	return bpf_defines__add(defines, "TARGET_TGID", pid) ?:
+	       bpf_defines__add(defines, "TARGET_TID", settings->tid) ?:
+	       bpf_defines__add(defines, "STACK_STORAGE_SIZE", settings->stack_storage_size) ?:
+	       bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes()) ?:
+	       bpf_defines__add(defines, "STOP_AT_EVENTS", settings->command != NULL) ?:
+	       run->tool->add_defines(run->tool_state, defines) ?:
 	       unwind_tables__add_defines(run->unwind, defines);
 }
 

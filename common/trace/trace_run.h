@@ -46,8 +46,8 @@ struct report_words {
 /* What a tool adds to the shared steps. `tool` is its own state, given to each call. */
 struct tool {
 	const char *bpf_text;
-	/* Its -D settings for a program that traces `pid`: 0 or -errno. */
-	int (*add_defines)(const void *tool, pid_t pid, struct bpf_defines *defines);
+	/* Its own -D settings (the run adds the target's and the stack map's): 0 or -errno. */
+	int (*add_defines)(const void *tool, struct bpf_defines *defines);
 	void (*words)(const void *tool, struct report_words *words);
 	/*
 	 * Attaches its probes to the compiled program, before the image follower

@@ -19,7 +19,6 @@
 #include "memstacks.h"
 #include "memstacks_options.h"
 #include "memstacks_report.h"
-#include "process/user_address_space.h"
 #include "trace/trace_run.h"
 
 extern const char memstacks_bpf_text[];
@@ -34,21 +33,16 @@ struct memstacks {
 	struct memstacks_losses losses;
 };
 
-static int add_defines(const void *tool, pid_t pid, struct bpf_defines *defines)
+static int add_defines(const void *tool, struct bpf_defines *defines)
 {
 	const struct memstacks_settings *settings = &((const struct memstacks *)tool)->settings;
-	uint64_t stacks = settings->common.stack_storage_size;
 	int err = 0;
 
-	err = err ?: bpf_defines__add(defines, "TARGET_TGID", pid);
-	err = err ?: bpf_defines__add(defines, "TARGET_TID", settings->common.tid);
 	err = err ?: bpf_defines__add(defines, "MODE_ALL", settings->all);
-	err = err ?: bpf_defines__add(defines, "STACK_STORAGE_SIZE", stacks);
 	err = err ?: bpf_defines__add(defines, "MAX_LIVE_BLOCKS", settings->live_blocks);
 	err = err ?: bpf_defines__add(defines, "MAX_THREADS", MAX_THREADS);
-	err = err ?: bpf_defines__add(defines, "MAX_STACKS", stacks);
+	err = err ?: bpf_defines__add(defines, "MAX_STACKS", settings->common.stack_storage_size);
 	err = err ?: bpf_defines__add(defines, "TRACK_AGE", settings->min_age_ms != 0);
-	err = err ?: bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes());
 	return err;
 }
 

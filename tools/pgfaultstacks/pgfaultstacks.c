@@ -30,17 +30,13 @@ struct pgfaultstacks {
 	struct pgfault_totals totals;	/* of the last collect */
 };
 
-static int add_defines(const void *tool, pid_t pid, struct bpf_defines *defines)
+static int add_defines(const void *tool, struct bpf_defines *defines)
 {
 	const struct pgfaultstacks_settings *settings =
 		&((const struct pgfaultstacks *)tool)->settings;
 	int err = 0;
 
-	err = err ?: bpf_defines__add(defines, "TARGET_TGID", pid);
-	err = err ?: bpf_defines__add(defines, "TARGET_TID", settings->common.tid);
 	err = err ?: bpf_defines__add(defines, "MODE_ALL_FAULTS", settings->all_faults);
-	err = err ?: bpf_defines__add(defines, "STACK_STORAGE_SIZE",
-				      settings->common.stack_storage_size);
 	err = err ?: bpf_defines__add(defines, "MAX_PAGES", settings->max_pages);
 	err = err ?: bpf_defines__add(defines, "MAX_RELEASED", MAX_RELEASED);
 	return err;
