@@ -4,6 +4,7 @@ Nothing here mocks the kernel: every test loads BPF programs and attaches
 uprobes to a live process. Synchronisation is by signals and output lines
 ("ready", "Tracing", "done"), never by sleeping.
 """
+import glob
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import threading
 import time
 import unittest
 
+ROOT = os.path.join(os.path.dirname(__file__), "..")
 BUILD = os.environ.get("MEMSTACKS_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
 TARGETS = os.path.join(BUILD, "tests")
 # Long enough for libbcc to compile a program on a loaded two-core machine.
@@ -252,13 +254,20 @@ def text_mapping_differences(pid, path_fragment):
     return differences
 
 
-OUR_PROGRAMS = [f"{fn}_entry" for fn in ("malloc", "calloc", "realloc", "reallocarray",
-                                          "posix_memalign", "aligned_alloc", "memalign",
-                                          "valloc", "pvalloc", "free")]
-OUR_PROGRAMS += ["alloc_return", "stop_at_loader_event"]
-OUR_PROGRAMS += [f"raw_tracepoint__{tp}" for tp in ("page_fault_user", "page_fault_kernel",
-                                                    "sched_process_exec")]
-OUR_PROGRAMS += ["sys_enter", "sys_exit"]
+def bpf_program_names():
+    """Every program our BPF sources define: uprobe programs and raw tracepoints
+    (libbcc names those raw_tracepoint__NAME)."""
+    names = set()
+    for path in glob.glob(os.path.join(ROOT, "bpf_src", "*")):
+        with open(path) as f:
+            text = f.read()
+        names.update(re.findall(r"^int (\w+)\(struct pt_regs \*ctx\)", text, re.M))
+        names.update("raw_tracepoint__" + name
+                     for name in re.findall(r"^RAW_TRACEPOINT_PROBE\((\w+)\)", text, re.M))
+    return sorted(names)
+
+
+OUR_PROGRAMS = bpf_program_names()
 
 
 def our_leftovers():
