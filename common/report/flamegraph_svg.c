@@ -51,6 +51,7 @@ static int build_tree(struct node *root, const struct stack_report *report)
 
 	for (i = 0; i < stack_report__length(report); i++) {
 		const struct stack_entry *entry = stack_report__entry(report, i);
+		enum trend_class class = trend_class__of(entry);
 		struct node *node = root;
 
 		root->value += entry->value;
@@ -59,8 +60,8 @@ static int build_tree(struct node *root, const struct stack_report *report)
 			if (!node)
 				break;
 			node->value += entry->value;
-			if (entry->trend)
-				node->by_class[entry->trend->class] += entry->value;
+			if (entry->series)
+				node->by_class[class] += entry->value;
 		}
 		if (!node)
 			return -ENOMEM;
@@ -296,8 +297,8 @@ int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 		return err;
 	}
 	height = TOP_MARGIN + tree_depth(&root) * FRAME_HEIGHT + 10;
-	/* A report classed by -i has a trend on every stack. */
-	by_class = stack_report__length(report) && stack_report__entry(report, 0)->trend;
+	/* A report classed by -i has a series on every stack. */
+	by_class = stack_report__length(report) && stack_report__entry(report, 0)->series;
 	layout = (struct layout){out, origins, by_class,
 				 root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
 				 height - 10, root.value};

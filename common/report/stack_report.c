@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/growable_array.h"
-#include "report/stack_trends.h"
 #include "report/untrusted_text.h"
 
 struct stack_report {
@@ -231,11 +230,11 @@ long stack_report__index_of(const struct stack_report *report, const char *const
 	return (long)*find_slot(report, frames, depth) - 1;
 }
 
-void stack_report__set_trend(struct stack_report *report, size_t index,
-			     const struct stack_trend *trend)
+void stack_report__set_series(struct stack_report *report, size_t index,
+			      const struct stack_series *series)
 {
 	if (index < report->length)
-		report->entries[index].trend = trend;
+		report->entries[index].series = series;
 }
 
 const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index)
@@ -277,8 +276,8 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 			fprintf(out, " in %llu %s", (unsigned long long)entry->count,
 				report->count_name);
 		fputs(" from stack", out);
-		if (entry->trend)
-			fprintf(out, " (%s)", trend_class__name(entry->trend->class));
+		if (entry->series)
+			fprintf(out, " (%s)", entry->series->class_name);
 		fputc('\n', out);
 		stack_entry__write_frames(entry, out);
 	}
@@ -324,14 +323,14 @@ void stack_report__write_folded(const struct stack_report *report, FILE *out, co
 	}
 }
 
-static void write_trend_json(struct json_writer *writer, const struct stack_trend *trend)
+static void write_series_json(struct json_writer *writer, const struct stack_series *series)
 {
 	size_t i;
 
-	json_writer__string(writer, "class", trend_class__name(trend->class));
+	json_writer__string(writer, "class", series->class_name);
 	json_writer__begin_array(writer, "series");
-	for (i = 0; i < trend->length; i++)
-		json_writer__u64(writer, NULL, trend->series[i]);
+	for (i = 0; i < series->length; i++)
+		json_writer__u64(writer, NULL, series->values[i]);
 	json_writer__end_array(writer);
 }
 
@@ -351,8 +350,8 @@ void stack_report__write_json(const struct stack_report *report, struct json_wri
 		json_writer__u64(writer, report->unit, entry->value);
 		if (report->count_name)
 			json_writer__u64(writer, report->count_name, entry->count);
-		if (entry->trend)
-			write_trend_json(writer, entry->trend);
+		if (entry->series)
+			write_series_json(writer, entry->series);
 		json_writer__end_object(writer);
 	}
 	json_writer__end_array(writer);

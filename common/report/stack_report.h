@@ -11,14 +11,23 @@
 
 #include "report/json_writer.h"
 
-struct stack_trend;
+/*
+ * How a stack's figure moved over the intervals of -i, as the writers show
+ * it: one value per interval and the name of the class they fall in.
+ * stack_trends.h works these out; a report only carries and writes them.
+ */
+struct stack_series {
+	const uint64_t *values;
+	size_t length;
+	const char *class_name;
+};
 
 struct stack_entry {
 	char **frames;		/* root first */
 	size_t depth;
 	uint64_t value;		/* in the report's unit */
 	uint64_t count;		/* events behind the value (allocations, faults) */
-	const struct stack_trend *trend;	/* -i: its series and class, else NULL */
+	const struct stack_series *series;	/* -i: its series and class, else NULL */
 };
 
 struct stack_report;
@@ -56,9 +65,9 @@ const char *stack_report__unit(const struct stack_report *report);
 /* The index of the stack `frames` (root first), or -1 if the report has none. */
 long stack_report__index_of(const struct stack_report *report, const char *const frames[],
 			    size_t depth);
-/* Attaches a trend, which must outlive the report's writers, to the stack at `index`. */
-void stack_report__set_trend(struct stack_report *report, size_t index,
-			     const struct stack_trend *trend);
+/* Attaches a series, which must outlive the report's writers, to the stack at `index`. */
+void stack_report__set_series(struct stack_report *report, size_t index,
+			      const struct stack_series *series);
 const struct stack_entry *stack_report__entry(const struct stack_report *report, size_t index);
 uint64_t stack_report__total_value(const struct stack_report *report);
 uint64_t stack_report__total_count(const struct stack_report *report);
@@ -68,7 +77,7 @@ void stack_entry__write_frames(const struct stack_entry *entry, FILE *out);
 
 /*
  * The `top` largest stacks, leaf first, as BCC's tools print them, with their
- * trend's class when they have one; 0 means all. Names are escaped as
+ * series' class when they have one; 0 means all. Names are escaped as
  * untrusted_text says.
  */
 void stack_report__write_text(const struct stack_report *report, FILE *out, size_t top);

@@ -13,7 +13,7 @@ struct stack_trends {
 	double *times;
 	size_t count;			/* intervals sampled */
 	size_t time_capacity;		/* room in `times`, and in every row */
-	struct stack_trend *annotations;
+	struct stack_series *annotations;
 	uint64_t *zeros;		/* the series of a stack born after the last interval */
 };
 
@@ -126,7 +126,7 @@ int stack_trends__annotate(struct stack_trends *trends, struct stack_report *rep
 {
 	size_t i, length = stack_report__length(report);
 	const struct stack_entry *entry;
-	struct stack_trend *trend;
+	struct stack_series *series;
 	long index;
 
 	free(trends->annotations);
@@ -139,12 +139,12 @@ int stack_trends__annotate(struct stack_trends *trends, struct stack_report *rep
 		entry = stack_report__entry(report, i);
 		index = stack_report__index_of(trends->seen, (const char *const *)entry->frames,
 					       entry->depth);
-		trend = &trends->annotations[i];
+		series = &trends->annotations[i];
 		/* Born after the last interval: a series of zeros, unclassified. */
-		trend->series = index >= 0 ? trends->rows[index] : trends->zeros;
-		trend->length = trends->count;
-		trend->class = trend_classify(trend->series, trend->length);
-		stack_report__set_trend(report, i, trend);
+		series->values = index >= 0 ? trends->rows[index] : trends->zeros;
+		series->length = trends->count;
+		series->class_name = trend_class__name(trend_classify(series->values, series->length));
+		stack_report__set_series(report, i, series);
 	}
 	return 0;
 }
@@ -192,6 +192,13 @@ enum trend_class trend_classify(const uint64_t *series, size_t length)
 	if (10 * series[length - 1] >= 9 * peak && 3 * falls <= steps)
 		return TREND_PLATEAU;
 	return TREND_TRANSIENT;
+}
+
+enum trend_class trend_class__of(const struct stack_entry *entry)
+{
+	if (!entry->series)
+		return TREND_UNCLASSIFIED;
+	return trend_classify(entry->series->values, entry->series->length);
 }
 
 const char *trend_class__name(enum trend_class class)

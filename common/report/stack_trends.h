@@ -22,12 +22,6 @@ enum trend_class {
 /* Below this many intervals a series says too little to be classed. */
 #define TREND_MIN_SAMPLES 4
 
-struct stack_trend {
-	const uint64_t *series;	/* one value per interval, 0 before the stack appeared */
-	size_t length;
-	enum trend_class class;
-};
-
 struct stack_trends;
 
 struct stack_trends *stack_trends__new(void);
@@ -42,14 +36,17 @@ size_t stack_trends__count(const struct stack_trends *trends);
 const double *stack_trends__times(const struct stack_trends *trends);
 
 /*
- * Gives every stack of `report` its trend (see stack_entry.trend), classed
- * over the intervals sampled; a stack never sampled gets a series of zeros.
+ * Gives every stack of `report` its series (see stack_entry.series), one
+ * value per interval sampled (0 before the stack appeared), and the name of
+ * its class; a stack never sampled gets a series of zeros.
  * The trends must outlive the report's writers. Returns 0 or -ENOMEM.
  */
 int stack_trends__annotate(struct stack_trends *trends, struct stack_report *report);
 
 /* The class of one series, by the rule in memstacks(8). */
 enum trend_class trend_classify(const uint64_t *series, size_t length);
+/* The class of a stack by its series; TREND_UNCLASSIFIED for one without. */
+enum trend_class trend_class__of(const struct stack_entry *entry);
 /* "leak suspect", "plateau", "transient" or "unclassified". */
 const char *trend_class__name(enum trend_class class);
 

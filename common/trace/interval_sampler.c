@@ -115,14 +115,16 @@ void interval_sampler__print_classes(const struct interval_sampler *sampler,
 						 TREND_TRANSIENT, TREND_UNCLASSIFIED};
 	uint64_t stacks[TREND_TRANSIENT + 1] = {0}, values[TREND_TRANSIENT + 1] = {0};
 	const struct stack_entry *entry;
+	enum trend_class class;
 	size_t i;
 
 	if (!sampler->trends)
 		return;
 	for (i = 0; i < stack_report__length(report); i++) {
 		entry = stack_report__entry(report, i);
-		stacks[entry->trend->class]++;
-		values[entry->trend->class] += entry->value;
+		class = trend_class__of(entry);
+		stacks[class]++;
+		values[class] += entry->value;
 	}
 	fprintf(stderr, "%s: over %zu intervals of %llu s:", program_name,
 		stack_trends__count(sampler->trends), (unsigned long long)sampler->interval_s);

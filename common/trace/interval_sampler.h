@@ -64,7 +64,7 @@ void interval_sampler__free(struct interval_sampler *sampler);
 /* A trace_hook: samples when an interval has passed. Returns 0 or -errno. */
 int interval_sampler__on_wake(void *sampler);
 
-/* Classes every stack of the final `report` by its series (stack_entry.trend). Returns 0 or -ENOMEM. */
+/* Classes every stack of the final `report` by its series (stack_entry.series). Returns 0 or -ENOMEM. */
 int interval_sampler__annotate(struct interval_sampler *sampler, struct stack_report *report);
 
 /*

@@ -10,55 +10,78 @@
  */
 #define CIE_MAX_BYTES 512
 
+/* An initial length field of this value announces 64-bit DWARF (DWARF 5, 7.4). */
+#define DWARF64_LENGTH_ESCAPE 0xffffffffu
+/* And those from this one up to the escape are reserved. */
+#define DWARF_LENGTH_RESERVED 0xfffffff0u
+/* The id field of a CIE in .debug_frame (in .eh_frame it is 0). */
+#define DW_CIE_ID_32 0xffffffffu
+#define DW_CIE_ID_64 (~(uint64_t)0)
+
+/* The size of a pointer stored in `format`; 0 for a LEB128 or unknown format. */
+static unsigned format_size(const struct cfi_section *section, uint8_t format)
+{
+	switch (format) {
+	case DW_EH_PE_absptr:
+		return section->address_size;
+	case DW_EH_PE_udata2:
+	case DW_EH_PE_sdata2:
+		return 2;
+	case DW_EH_PE_udata4:
+	case DW_EH_PE_sdata4:
+		return 4;
+	case DW_EH_PE_udata8:
+	case DW_EH_PE_sdata8:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+/* The value a pointer stores in `format`, the signed formats sign-extended. */
+static int read_stored_value(const struct cfi_section *section, struct byte_reader *reader,
+			     uint8_t format, uint64_t *value)
+{
+	unsigned size = format_size(section, format);
+	int64_t signed_value;
+	int err;
+
+	if (format == DW_EH_PE_uleb128)
+		return byte_reader__uleb128(reader, value);
+	if (format == DW_EH_PE_sleb128) {
+		err = byte_reader__sleb128(reader, &signed_value);
+		if (!err)
+			*value = (uint64_t)signed_value;
+		return err;
+	}
+	if (!size)
+		return -EINVAL;
+	err = byte_reader__unsigned(reader, size, value);
+	if (!err && (format & DW_EH_PE_signed) && size < 8 && (*value >> (8 * size - 1)))
+		*value |= ~(uint64_t)0 << (8 * size);
+	return err;
+}
+
 int cfi_section__read_pointer(const struct cfi_section *section, struct byte_reader *reader,
 			      uint8_t encoding, uint64_t *value)
 {
 	uint64_t field_address = section->address + reader->position;
 	uint64_t raw;
-	int64_t signed_raw;
 	int err;
 
-	switch (encoding & 0x0f) {
-	case 0x00:	/* absptr */
-		err = byte_reader__unsigned(reader, section->address_size, &raw);
-		break;
-	case 0x01:	/* uleb128 */
-		err = byte_reader__uleb128(reader, &raw);
-		break;
-	case 0x02:	/* udata2 */
-	case 0x03:	/* udata4 */
-	case 0x04:	/* udata8 */
-		err = byte_reader__unsigned(reader, 1u << ((encoding & 0x0f) - 1), &raw);
-		break;
-	case 0x09:	/* sleb128 */
-		err = byte_reader__sleb128(reader, &signed_raw);
-		raw = (uint64_t)signed_raw;
-		break;
-	case 0x0a:	/* sdata2 */
-	case 0x0b:	/* sdata4 */
-	case 0x0c: {	/* sdata8 */
-		unsigned size = 1u << ((encoding & 0x0f) - 9);
-
-		err = byte_reader__unsigned(reader, size, &raw);
-		if (!err && size < 8 && (raw >> (8 * size - 1)))
-			raw |= ~(uint64_t)0 << (8 * size);
-		break;
-	}
-	default:
-		return -EINVAL;
-	}
+	err = read_stored_value(section, reader, encoding & DW_EH_PE_FORMAT_MASK, &raw);
 	if (err)
 		return err;
-	switch (encoding & 0x70) {
-	case 0x00:
+	switch (encoding & DW_EH_PE_APPLICATION_MASK) {
+	case DW_EH_PE_absptr:	/* the value as stored */
 		break;
-	case 0x10:	/* pcrel */
+	case DW_EH_PE_pcrel:
 		raw += field_address;
 		break;
-	case 0x20:	/* textrel */
+	case DW_EH_PE_textrel:
 		raw += section->text_address;
 		break;
-	case 0x30:	/* datarel */
+	case DW_EH_PE_datarel:
 		raw += section->data_address;
 		break;
 	default:	/* funcrel and aligned mean nothing for an FDE's range */
@@ -78,7 +101,7 @@ static int read_range(const struct cfi_section *section, struct byte_reader *rea
 	struct cfi_section plain = *section;
 
 	plain.address = plain.text_address = plain.data_address = 0;
-	return cfi_section__read_pointer(&plain, reader, encoding & 0x0f, value);
+	return cfi_section__read_pointer(&plain, reader, encoding & DW_EH_PE_FORMAT_MASK, value);
 }
 
 /* Reads the 'z' augmentation data the CIE's string announces. */
@@ -184,11 +207,11 @@ static int read_entry_length(const struct cfi_section *section, size_t offset, s
 		return -EINVAL;
 	*offset_size = 4;
 	length = short_length;
-	if (short_length == 0xffffffffu) {
+	if (short_length == DWARF64_LENGTH_ESCAPE) {
 		*offset_size = 8;
 		if (byte_reader__u64(&reader, &length))
 			return -EINVAL;
-	} else if (short_length >= 0xfffffff0u) {
+	} else if (short_length >= DWARF_LENGTH_RESERVED) {
 		return -EINVAL;	/* reserved by DWARF */
 	}
 	*body = reader.position;
@@ -196,6 +219,14 @@ static int read_entry_length(const struct cfi_section *section, size_t offset, s
 		return -EINVAL;
 	*end = reader.position + length;
 	return length ? 0 : 1;
+}
+
+/* Whether an entry whose id field holds `id` is a CIE, rather than an FDE pointing at one. */
+static bool is_cie_id(const struct cfi_section *section, uint64_t id, unsigned offset_size)
+{
+	if (section->is_eh_frame)
+		return id == 0;
+	return id == (offset_size == 4 ? DW_CIE_ID_32 : DW_CIE_ID_64);
 }
 
 /*
@@ -226,7 +257,7 @@ static int find_cie(const struct cfi_section *section, uint64_t pointer, size_t 
 		offset_size = 4;
 	if (byte_reader__unsigned(&reader, offset_size, &id))
 		return -EINVAL;
-	if (section->is_eh_frame ? id != 0 : id != (offset_size == 4 ? 0xffffffffu : ~(uint64_t)0))
+	if (!is_cie_id(section, id, offset_size))
 		return -EINVAL;
 	return read_cie(section, &reader, cie);
 }
@@ -286,8 +317,7 @@ int cfi_section__for_each_fde(const struct cfi_section *section, cfi_fde_visitor
 		if (byte_reader__unsigned(&reader, offset_size, &id))
 			return -EINVAL;
 		offset = end;
-		if (section->is_eh_frame ? id == 0
-					 : id == (offset_size == 4 ? 0xffffffffu : ~(uint64_t)0))
+		if (is_cie_id(section, id, offset_size))
 			continue;	/* a CIE: read when an FDE names it */
 		err = read_fde(section, &reader, id, body, &cie, &fde);
 		if (err == 1)

@@ -39,10 +39,34 @@ struct cfi_fde {
 	struct byte_reader instructions;
 };
 
-/* DW_EH_PE_* pointer encodings. */
-#define DW_EH_PE_absptr 0x00
-#define DW_EH_PE_omit 0xff
-#define DW_EH_PE_indirect 0x80
+/*
+ * How a pointer in the section is stored (the LSB's .eh_frame encodings):
+ * the low four bits give its format, the next three what it is relative to,
+ * and the high bit makes it the address of the pointer rather than the
+ * pointer.
+ */
+#define DW_EH_PE_FORMAT_MASK 0x0f
+#define DW_EH_PE_APPLICATION_MASK 0x70
+
+enum dwarf_pointer_encoding {
+	DW_EH_PE_absptr = 0x00,		/* format: the object's address size; application: none */
+	DW_EH_PE_uleb128 = 0x01,
+	DW_EH_PE_udata2 = 0x02,
+	DW_EH_PE_udata4 = 0x03,
+	DW_EH_PE_udata8 = 0x04,
+	DW_EH_PE_signed = 0x08,		/* set in every signed format */
+	DW_EH_PE_sleb128 = 0x09,
+	DW_EH_PE_sdata2 = 0x0a,
+	DW_EH_PE_sdata4 = 0x0b,
+	DW_EH_PE_sdata8 = 0x0c,
+	DW_EH_PE_pcrel = 0x10,
+	DW_EH_PE_textrel = 0x20,
+	DW_EH_PE_datarel = 0x30,
+	DW_EH_PE_funcrel = 0x40,
+	DW_EH_PE_aligned = 0x50,
+	DW_EH_PE_indirect = 0x80,
+	DW_EH_PE_omit = 0xff,		/* no pointer at all */
+};
 
 /*
  * Reads a pointer of `encoding` at the reader's position, applied (pc-,

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "base/growable_array.h"
+#include "unwind/dwarf_cfa.h"
 
 /* DWARF's x86-64 register numbers. */
 #define REGISTER_RBP 6
 #define REGISTER_RSP 7
+#define REGISTER_RIP 16
 /*
  * GCC nests remember_state once or twice (an epilogue inside a shrink-wrapped
  * path); the bound keeps a hostile program from growing the stack for ever.
@@ -147,12 +149,12 @@ static void restore_register(struct run *run, uint64_t number)
  */
 static int is_plt_expression(struct byte_reader block, int64_t *offset)
 {
-	static const unsigned char rip[] = {0x80, 0x00};	/* DW_OP_breg16 (rip) 0 */
-	/* DW_OP_lit15 and lit11 ge lit3 shl plus */
-	static const unsigned char rest[] = {0x3f, 0x1a, 0x3b, 0x2a, 0x33, 0x24, 0x22};
+	static const unsigned char rip[] = {DW_OP_breg0 + REGISTER_RIP, 0};
+	static const unsigned char rest[] = {DW_OP_lit0 + 15, DW_OP_and, DW_OP_lit0 + 11, DW_OP_ge,
+					     DW_OP_lit0 + 3, DW_OP_shl, DW_OP_plus};
 	uint8_t op;
 
-	if (byte_reader__u8(&block, &op) || op != 0x77 ||	/* DW_OP_breg7 */
+	if (byte_reader__u8(&block, &op) || op != DW_OP_breg0 + REGISTER_RSP ||
 	    byte_reader__sleb128(&block, offset))
 		return 0;
 	if (byte_reader__left(&block) != sizeof(rip) + sizeof(rest))
@@ -161,171 +163,284 @@ static int is_plt_expression(struct byte_reader block, int64_t *offset)
 	       !memcmp(block.data + block.position + sizeof(rip), rest, sizeof(rest));
 }
 
-/* Reads a ULEB128 register and, per `operand`, its offset: 'u' factored unsigned, 's' factored signed, 'n' negated. */
-static int read_register_offset(struct run *run, struct byte_reader *reader, char operand,
-				uint64_t *number, int64_t *offset)
-{
-	uint64_t unsigned_offset;
-	int64_t signed_offset;
+/*
+ * How an operand is encoded (DWARF 5, 6.4.2) and, for an offset, how it is
+ * scaled. Registers and addresses are read into `value`, offsets into
+ * `offset`, expressions into `block`.
+ */
+enum operand_kind {
+	OPERAND_NONE,
+	OPERAND_IN_OPCODE,		/* a primary opcode's low six bits */
+	OPERAND_ULEB128,
+	OPERAND_ULEB128_OFFSET,		/* an offset in bytes */
+	OPERAND_ULEB128_FACTORED,	/* an offset in units of the CIE's data alignment */
+	OPERAND_SLEB128_FACTORED,
+	OPERAND_ULEB128_NEGATED,	/* GNU's: the factored offset is minus the value */
+	OPERAND_U8,			/* location deltas, in units of the code alignment */
+	OPERAND_U16,
+	OPERAND_U32,
+	OPERAND_U64,
+	OPERAND_ADDRESS,		/* encoded as the CIE says the FDE's addresses are */
+	OPERAND_BLOCK,			/* a ULEB128 length, then an expression that long */
+};
 
-	if (byte_reader__uleb128(reader, number))
-		return -EINVAL;
-	if (operand == 's') {
-		if (byte_reader__sleb128(reader, &signed_offset))
+/* No call-frame instruction takes more. */
+#define OPERANDS_MAX 2
+
+struct operand {
+	uint64_t value;
+	int64_t offset;
+	struct byte_reader block;
+};
+
+struct instruction {
+	uint8_t opcode;		/* enum dwarf_cfa_opcode, without a primary one's operand */
+	struct operand operands[OPERANDS_MAX];
+};
+
+/* What an instruction's operands are, and the function that carries it out. */
+struct instruction_form {
+	enum operand_kind operands[OPERANDS_MAX];
+	int (*execute)(struct run *run, const struct instruction *instruction);
+};
+
+/* Reads one operand of `kind`; `first_byte`, the instruction's, holds a primary opcode's. */
+static int read_operand(const struct run *run, struct byte_reader *reader, enum operand_kind kind,
+			uint8_t first_byte, struct operand *operand)
+{
+	int64_t factor = run->cie->data_alignment;
+	struct cfi_section own;
+	int64_t signed_value;
+
+	switch (kind) {
+	case OPERAND_NONE:
+		return 0;
+	case OPERAND_IN_OPCODE:
+		operand->value = first_byte & DW_CFA_OPERAND_MASK;
+		return 0;
+	case OPERAND_ULEB128:
+		return byte_reader__uleb128(reader, &operand->value) ? -EINVAL : 0;
+	case OPERAND_ULEB128_OFFSET:
+	case OPERAND_ULEB128_FACTORED:
+	case OPERAND_ULEB128_NEGATED:
+		if (byte_reader__uleb128(reader, &operand->value))
 			return -EINVAL;
-	} else {
-		if (byte_reader__uleb128(reader, &unsigned_offset))
+		signed_value = unsigned_to_signed(operand->value);
+		if (kind == OPERAND_ULEB128_NEGATED)
+			signed_value = -signed_value;
+		operand->offset = kind == OPERAND_ULEB128_OFFSET ? signed_value
+								 : scale(signed_value, factor);
+		return 0;
+	case OPERAND_SLEB128_FACTORED:
+		if (byte_reader__sleb128(reader, &signed_value))
 			return -EINVAL;
-		signed_offset = unsigned_to_signed(unsigned_offset);
-		if (operand == 'n')
-			signed_offset = -signed_offset;
+		operand->offset = scale(signed_value, factor);
+		return 0;
+	case OPERAND_U8:
+		return byte_reader__unsigned(reader, 1, &operand->value) ? -EINVAL : 0;
+	case OPERAND_U16:
+		return byte_reader__unsigned(reader, 2, &operand->value) ? -EINVAL : 0;
+	case OPERAND_U32:
+		return byte_reader__unsigned(reader, 4, &operand->value) ? -EINVAL : 0;
+	case OPERAND_U64:
+		return byte_reader__unsigned(reader, 8, &operand->value) ? -EINVAL : 0;
+	case OPERAND_ADDRESS:
+		own = *run->section;
+		own.address_size = run->cie->address_size;
+		return cfi_section__read_pointer(&own, reader, run->cie->fde_encoding,
+						 &operand->value) ? -EINVAL : 0;
+	case OPERAND_BLOCK:
+		return byte_reader__uleb128(reader, &operand->value) ||
+		       byte_reader__sub(reader, operand->value, &operand->block) ? -EINVAL : 0;
 	}
-	*offset = scale(signed_offset, run->cie->data_alignment);
+	return -EINVAL;
+}
+
+/* DW_CFA_set_loc and the advances: a new location, closing the current row. */
+static int move_location(struct run *run, const struct instruction *instruction)
+{
+	uint64_t operand = instruction->operands[0].value;
+
+	if (instruction->opcode == DW_CFA_set_loc)
+		return advance_to(run, operand);
+	return advance_by(run, operand);
+}
+
+/* The instructions that give one register, their first operand, a rule. */
+static int set_register_rule(struct run *run, const struct instruction *instruction)
+{
+	uint64_t number = instruction->operands[0].value;
+
+	switch (instruction->opcode) {
+	case DW_CFA_offset:
+	case DW_CFA_offset_extended:
+	case DW_CFA_offset_extended_sf:
+	case DW_CFA_GNU_negative_offset_extended:
+		set_register(run, number, CFI_REGISTER_AT_CFA, instruction->operands[1].offset);
+		break;
+	case DW_CFA_restore:
+	case DW_CFA_restore_extended:
+		restore_register(run, number);
+		break;
+	case DW_CFA_undefined:
+		set_register(run, number, CFI_REGISTER_UNDEFINED, 0);
+		break;
+	case DW_CFA_same_value:
+		set_register(run, number, CFI_REGISTER_SAME, 0);
+		break;
+	default:
+		/* In another register, an expression or a value rule: nothing a row can say. */
+		set_register(run, number, CFI_REGISTER_OTHER, 0);
+	}
 	return 0;
 }
 
-/* The extended opcodes (those with no operand in their low six bits). */
-static int execute_extended(struct run *run, struct byte_reader *reader, uint8_t opcode)
+/* The instructions that say how the CFA is found. */
+static int define_cfa(struct run *run, const struct instruction *instruction)
 {
+	const struct operand *operands = instruction->operands;
 	struct cfi_state *state = &run->state;
-	struct cfi_section own = *run->section;
-	struct byte_reader block;
-	uint64_t number, value;
-	int64_t offset;
+	int64_t plt_offset;
 
-	switch (opcode) {
-	case 0x00:	/* DW_CFA_nop */
-		return 0;
-	case 0x01:	/* DW_CFA_set_loc */
-		own.address_size = run->cie->address_size;
-		if (cfi_section__read_pointer(&own, reader, run->cie->fde_encoding, &value))
-			return -EINVAL;
-		return advance_to(run, value);
-	case 0x02:	/* DW_CFA_advance_loc1, 2, 4 */
-	case 0x03:
-	case 0x04:
-		if (byte_reader__unsigned(reader, 1u << (opcode - 2), &value))
-			return -EINVAL;
-		return advance_by(run, value);
-	case 0x1d:	/* DW_CFA_MIPS_advance_loc8 */
-		if (byte_reader__u64(reader, &value))
-			return -EINVAL;
-		return advance_by(run, value);
-	case 0x05:	/* DW_CFA_offset_extended */
-	case 0x11:	/* DW_CFA_offset_extended_sf */
-	case 0x2f:	/* DW_CFA_GNU_negative_offset_extended */
-		if (read_register_offset(run, reader, opcode == 0x05 ? 'u' : opcode == 0x11 ? 's' : 'n',
-					 &number, &offset))
-			return -EINVAL;
-		set_register(run, number, CFI_REGISTER_AT_CFA, offset);
-		return 0;
-	case 0x14:	/* DW_CFA_val_offset */
-	case 0x15:	/* DW_CFA_val_offset_sf */
-		if (read_register_offset(run, reader, opcode == 0x14 ? 'u' : 's', &number, &offset))
-			return -EINVAL;
-		set_register(run, number, CFI_REGISTER_OTHER, 0);
-		return 0;
-	case 0x06:	/* DW_CFA_restore_extended */
-		if (byte_reader__uleb128(reader, &number))
-			return -EINVAL;
-		restore_register(run, number);
-		return 0;
-	case 0x07:	/* DW_CFA_undefined */
-	case 0x08:	/* DW_CFA_same_value */
-		if (byte_reader__uleb128(reader, &number))
-			return -EINVAL;
-		set_register(run, number, opcode == 0x07 ? CFI_REGISTER_UNDEFINED : CFI_REGISTER_SAME, 0);
-		return 0;
-	case 0x09:	/* DW_CFA_register */
-		if (byte_reader__uleb128(reader, &number) || byte_reader__uleb128(reader, &value))
-			return -EINVAL;
-		set_register(run, number, CFI_REGISTER_OTHER, 0);
-		return 0;
-	case 0x10:	/* DW_CFA_expression */
-	case 0x16:	/* DW_CFA_val_expression */
-		if (byte_reader__uleb128(reader, &number) || byte_reader__uleb128(reader, &value) ||
-		    byte_reader__skip(reader, value))
-			return -EINVAL;
-		set_register(run, number, CFI_REGISTER_OTHER, 0);
-		return 0;
-	case 0x0a:	/* DW_CFA_remember_state: the CFA too, as GCC's unwinder and readelf do */
+	switch (instruction->opcode) {
+	case DW_CFA_def_cfa:
+	case DW_CFA_def_cfa_sf:
+		state->cfa_rule = CFI_CFA_REGISTER;
+		state->cfa_register = operands[0].value;
+		state->cfa_offset = operands[1].offset;
+		break;
+	case DW_CFA_def_cfa_register:	/* the offset stays */
+		state->cfa_rule = CFI_CFA_REGISTER;
+		state->cfa_register = operands[0].value;
+		break;
+	case DW_CFA_def_cfa_offset:	/* the register (or expression) stays */
+	case DW_CFA_def_cfa_offset_sf:
+		state->cfa_offset = operands[0].offset;
+		break;
+	default:			/* DW_CFA_def_cfa_expression */
+		if (is_plt_expression(operands[0].block, &plt_offset)) {
+			state->cfa_rule = CFI_CFA_PLT;
+			state->cfa_offset = plt_offset;
+		} else {
+			state->cfa_rule = CFI_CFA_EXPRESSION;
+			state->cfa_offset = 0;
+		}
+	}
+	return 0;
+}
+
+/* DW_CFA_remember_state and restore_state: the CFA too, as GCC's unwinder and readelf do. */
+static int keep_state(struct run *run, const struct instruction *instruction)
+{
+	if (instruction->opcode == DW_CFA_remember_state) {
 		if (run->depth == STATE_STACK_MAX)
 			return -EINVAL;
-		run->stack[run->depth++] = *state;
+		run->stack[run->depth++] = run->state;
 		return 0;
-	case 0x0b:	/* DW_CFA_restore_state */
-		if (!run->depth)
-			return -EINVAL;
-		*state = run->stack[--run->depth];
-		return 0;
-	case 0x0c:	/* DW_CFA_def_cfa */
-	case 0x12:	/* DW_CFA_def_cfa_sf */
-		if (opcode == 0x0c) {
-			if (byte_reader__uleb128(reader, &number) || byte_reader__uleb128(reader, &value))
-				return -EINVAL;
-			offset = unsigned_to_signed(value);
-		} else if (read_register_offset(run, reader, 's', &number, &offset)) {
-			return -EINVAL;
-		}
-		state->cfa_rule = CFI_CFA_REGISTER;
-		state->cfa_register = number;
-		state->cfa_offset = offset;
-		return 0;
-	case 0x0d:	/* DW_CFA_def_cfa_register: the offset stays */
-		if (byte_reader__uleb128(reader, &number))
-			return -EINVAL;
-		state->cfa_rule = CFI_CFA_REGISTER;
-		state->cfa_register = number;
-		return 0;
-	case 0x0e:	/* DW_CFA_def_cfa_offset: the register (or expression) stays */
-		if (byte_reader__uleb128(reader, &value))
-			return -EINVAL;
-		state->cfa_offset = unsigned_to_signed(value);
-		return 0;
-	case 0x13:	/* DW_CFA_def_cfa_offset_sf */
-		if (byte_reader__sleb128(reader, &offset))
-			return -EINVAL;
-		state->cfa_offset = scale(offset, run->cie->data_alignment);
-		return 0;
-	case 0x0f:	/* DW_CFA_def_cfa_expression */
-		if (byte_reader__uleb128(reader, &value) || byte_reader__sub(reader, value, &block))
-			return -EINVAL;
-		state->cfa_rule = is_plt_expression(block, &offset) ? CFI_CFA_PLT : CFI_CFA_EXPRESSION;
-		state->cfa_offset = state->cfa_rule == CFI_CFA_PLT ? offset : 0;
-		return 0;
-	case 0x2e:	/* DW_CFA_GNU_args_size: only matters to exception handling */
-		return byte_reader__uleb128(reader, &value);
-	default:
-		return -EINVAL;
 	}
+	if (!run->depth)
+		return -EINVAL;
+	run->state = run->stack[--run->depth];
+	return 0;
+}
+
+/* DW_CFA_nop, and DW_CFA_GNU_args_size, which only matters to exception handling. */
+static int ignore_instruction(struct run *run, const struct instruction *instruction)
+{
+	(void)run;
+	(void)instruction;
+	return 0;
+}
+
+/* The extended opcodes; one without a form is one the rows cannot follow. */
+static const struct instruction_form extended_forms[] = {
+	[DW_CFA_nop] = {{OPERAND_NONE}, ignore_instruction},
+	[DW_CFA_set_loc] = {{OPERAND_ADDRESS}, move_location},
+	[DW_CFA_advance_loc1] = {{OPERAND_U8}, move_location},
+	[DW_CFA_advance_loc2] = {{OPERAND_U16}, move_location},
+	[DW_CFA_advance_loc4] = {{OPERAND_U32}, move_location},
+	[DW_CFA_MIPS_advance_loc8] = {{OPERAND_U64}, move_location},
+	[DW_CFA_offset_extended] = {{OPERAND_ULEB128, OPERAND_ULEB128_FACTORED}, set_register_rule},
+	[DW_CFA_offset_extended_sf] = {{OPERAND_ULEB128, OPERAND_SLEB128_FACTORED}, set_register_rule},
+	[DW_CFA_GNU_negative_offset_extended] = {{OPERAND_ULEB128, OPERAND_ULEB128_NEGATED},
+						 set_register_rule},
+	[DW_CFA_val_offset] = {{OPERAND_ULEB128, OPERAND_ULEB128_FACTORED}, set_register_rule},
+	[DW_CFA_val_offset_sf] = {{OPERAND_ULEB128, OPERAND_SLEB128_FACTORED}, set_register_rule},
+	[DW_CFA_restore_extended] = {{OPERAND_ULEB128}, set_register_rule},
+	[DW_CFA_undefined] = {{OPERAND_ULEB128}, set_register_rule},
+	[DW_CFA_same_value] = {{OPERAND_ULEB128}, set_register_rule},
+	[DW_CFA_register] = {{OPERAND_ULEB128, OPERAND_ULEB128}, set_register_rule},
+	[DW_CFA_expression] = {{OPERAND_ULEB128, OPERAND_BLOCK}, set_register_rule},
+	[DW_CFA_val_expression] = {{OPERAND_ULEB128, OPERAND_BLOCK}, set_register_rule},
+	[DW_CFA_remember_state] = {{OPERAND_NONE}, keep_state},
+	[DW_CFA_restore_state] = {{OPERAND_NONE}, keep_state},
+	[DW_CFA_def_cfa] = {{OPERAND_ULEB128, OPERAND_ULEB128_OFFSET}, define_cfa},
+	[DW_CFA_def_cfa_sf] = {{OPERAND_ULEB128, OPERAND_SLEB128_FACTORED}, define_cfa},
+	[DW_CFA_def_cfa_register] = {{OPERAND_ULEB128}, define_cfa},
+	[DW_CFA_def_cfa_offset] = {{OPERAND_ULEB128_OFFSET}, define_cfa},
+	[DW_CFA_def_cfa_offset_sf] = {{OPERAND_SLEB128_FACTORED}, define_cfa},
+	[DW_CFA_def_cfa_expression] = {{OPERAND_BLOCK}, define_cfa},
+	[DW_CFA_GNU_args_size] = {{OPERAND_ULEB128}, ignore_instruction},
+};
+
+/* The form of the instruction starting with `first_byte`; NULL for one the rows cannot follow. */
+static const struct instruction_form *form_of(uint8_t first_byte)
+{
+	static const struct instruction_form advance_loc = {{OPERAND_IN_OPCODE}, move_location};
+	static const struct instruction_form offset = {
+		{OPERAND_IN_OPCODE, OPERAND_ULEB128_FACTORED}, set_register_rule};
+	static const struct instruction_form restore = {{OPERAND_IN_OPCODE}, set_register_rule};
+
+	switch (first_byte & DW_CFA_PRIMARY_MASK) {
+	case DW_CFA_advance_loc:
+		return &advance_loc;
+	case DW_CFA_offset:
+		return &offset;
+	case DW_CFA_restore:
+		return &restore;
+	}
+	if (first_byte >= sizeof(extended_forms) / sizeof(extended_forms[0]) ||
+	    !extended_forms[first_byte].execute)
+		return NULL;
+	return &extended_forms[first_byte];
+}
+
+/* Reads the operands of the instruction starting with `first_byte`; NULL as form_of. */
+static const struct instruction_form *read_instruction(const struct run *run,
+						       struct byte_reader *reader,
+						       uint8_t first_byte,
+						       struct instruction *instruction)
+{
+	const struct instruction_form *form = form_of(first_byte);
+	size_t i;
+
+	if (!form)
+		return NULL;
+	instruction->opcode = first_byte & DW_CFA_PRIMARY_MASK ? first_byte & DW_CFA_PRIMARY_MASK
+							       : first_byte;
+	for (i = 0; i < OPERANDS_MAX; i++) {
+		if (read_operand(run, reader, form->operands[i], first_byte,
+				 &instruction->operands[i]))
+			return NULL;
+	}
+	return form;
 }
 
 /* Runs instructions until their end or the FDE's; 0, 1 once past the end, or -errno. */
 static int execute(struct run *run, struct byte_reader reader)
 {
-	uint64_t offset;
-	uint8_t opcode;
+	const struct instruction_form *form;
+	struct instruction instruction;
+	uint8_t first_byte;
 	int err = 0;
 
 	while (!err && byte_reader__left(&reader)) {
-		if (byte_reader__u8(&reader, &opcode))
+		if (byte_reader__u8(&reader, &first_byte))
 			return -EINVAL;
-		switch (opcode & 0xc0) {
-		case 0x40:	/* DW_CFA_advance_loc */
-			err = advance_by(run, opcode & 0x3f);
-			break;
-		case 0x80:	/* DW_CFA_offset */
-			if (byte_reader__uleb128(&reader, &offset))
-				return -EINVAL;
-			set_register(run, opcode & 0x3f, CFI_REGISTER_AT_CFA,
-				     scale(unsigned_to_signed(offset), run->cie->data_alignment));
-			break;
-		case 0xc0:	/* DW_CFA_restore */
-			restore_register(run, opcode & 0x3f);
-			break;
-		default:
-			err = execute_extended(run, &reader, opcode);
-		}
+		form = read_instruction(run, &reader, first_byte, &instruction);
+		if (!form)
+			return -EINVAL;
+		err = form->execute(run, &instruction);
 	}
 	return err;
 }
