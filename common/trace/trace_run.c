@@ -230,3 +230,22 @@ void trace_run__free(struct trace_run *run)
 	if (run->target.pid)
 		target__close(&run->target);
 }
+
+int trace_run(const struct tool *tool, void *tool_state, int argc, char **argv)
+{
+	const struct cli_settings *settings;
+	struct trace_run run;
+	int exit_code;
+
+	program_name = tool->name;
+	exit_code = tool->parse(tool_state, argc, argv, &settings);
+	if (exit_code != CLI_CONTINUE)
+		return exit_code;
+	exit_code = trace_run__start(&run, tool, tool_state, settings);
+	if (exit_code == TRACE_RUN_GO_ON)
+		exit_code = trace_run__trace(&run);
+	if (exit_code == TRACE_RUN_GO_ON)
+		exit_code = trace_run__report(&run);
+	trace_run__free(&run);
+	return exit_code;
+}

@@ -1,6 +1,6 @@
 /*
  * One trace, from the command line to the report: the steps every tool takes,
- * in the order its main() calls them. What a tool adds to them (its BPF
+ * in the order trace_run() takes them. What a tool adds to them (its BPF
  * program and settings, its probes, its figures, the lines of its report) is
  * given by its struct tool.
  *
@@ -45,6 +45,10 @@ struct report_words {
 
 /* What a tool adds to the shared steps. `tool` is its own state, given to each call. */
 struct tool {
+	const char *name;	/* program_name, in every message */
+	/* Parses the command line into its settings, whose shared part it gives. */
+	enum cli_result (*parse)(void *tool, int argc, char **argv,
+				 const struct cli_settings **settings);
 	const char *bpf_text;
 	/* Its own -D settings (the run adds the target's and the stack map's): 0 or -errno. */
 	int (*add_defines)(const void *tool, struct bpf_defines *defines);
@@ -92,7 +96,14 @@ struct trace_run {
 	struct stack_report *report;
 };
 
-/* What a step returns to go on; any other value is the exit code. */
+/*
+ * A tool's whole run, as its man page tells it: parse the command line;
+ * compile the BPF program for the target and attach; trace until the
+ * duration, Ctrl-C or the target's exit; report; detach. The exit code.
+ */
+int trace_run(const struct tool *tool, void *tool_state, int argc, char **argv);
+
+/* The steps trace_run takes. What a step returns to go on; any other value is the exit code. */
 #define TRACE_RUN_GO_ON (-1)
 
 /*

@@ -192,7 +192,18 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	return report_output__end_json(&writer, file, run->report, &run->sampler, run->unwind);
 }
 
+static enum cli_result parse(void *tool, int argc, char **argv,
+				 const struct cli_settings **settings)
+{
+	struct memstacks_settings *own = &((struct memstacks *)tool)->settings;
+
+	*settings = &own->common;
+	return memstacks_settings__parse(argc, argv, own);
+}
+
 static const struct tool memstacks_tool = {
+	.name = "memstacks",
+	.parse = parse,
 	.bpf_text = memstacks_bpf_text,
 	.add_defines = add_defines,
 	.words = words,
@@ -209,19 +220,8 @@ static const struct tool memstacks_tool = {
 int main(int argc, char **argv)
 {
 	struct memstacks memstacks = {0};
-	struct trace_run run;
-	int exit_code;
+	int exit_code = trace_run(&memstacks_tool, &memstacks, argc, argv);
 
-	program_name = "memstacks";
-	exit_code = memstacks_settings__parse(argc, argv, &memstacks.settings);
-	if (exit_code != CLI_CONTINUE)
-		return exit_code;
-	exit_code = trace_run__start(&run, &memstacks_tool, &memstacks, &memstacks.settings.common);
-	if (exit_code == TRACE_RUN_GO_ON)
-		exit_code = trace_run__trace(&run);
-	if (exit_code == TRACE_RUN_GO_ON)
-		exit_code = trace_run__report(&run);
-	trace_run__free(&run);
 	image_watch__free(&memstacks.watch);
 	stack_report__free(memstacks.failed);
 	return exit_code;

@@ -245,7 +245,18 @@ static int write_run_json(void *tool, const struct trace_run *run, struct output
 			  run->report, &pgfaultstacks->totals, &run->sampler, run->unwind);
 }
 
+static enum cli_result parse(void *tool, int argc, char **argv,
+				 const struct cli_settings **settings)
+{
+	struct pgfaultstacks_settings *own = &((struct pgfaultstacks *)tool)->settings;
+
+	*settings = &own->common;
+	return pgfaultstacks_settings__parse(argc, argv, own);
+}
+
 static const struct tool pgfaultstacks_tool = {
+	.name = "pgfaultstacks",
+	.parse = parse,
 	.bpf_text = pgfaultstacks_bpf_text,
 	.add_defines = add_defines,
 	.words = words,
@@ -258,20 +269,8 @@ static const struct tool pgfaultstacks_tool = {
 int main(int argc, char **argv)
 {
 	struct pgfaultstacks pgfaultstacks = {0};
-	struct trace_run run;
-	int exit_code;
+	int exit_code = trace_run(&pgfaultstacks_tool, &pgfaultstacks, argc, argv);
 
-	program_name = "pgfaultstacks";
-	exit_code = pgfaultstacks_settings__parse(argc, argv, &pgfaultstacks.settings);
-	if (exit_code != CLI_CONTINUE)
-		return exit_code;
-	exit_code = trace_run__start(&run, &pgfaultstacks_tool, &pgfaultstacks,
-				     &pgfaultstacks.settings.common);
-	if (exit_code == TRACE_RUN_GO_ON)
-		exit_code = trace_run__trace(&run);
-	if (exit_code == TRACE_RUN_GO_ON)
-		exit_code = trace_run__report(&run);
-	trace_run__free(&run);
 	page_baseline__free(pgfaultstacks.baseline);
 	return exit_code;
 }
