@@ -141,6 +141,13 @@ class BadInput(ToolTestCase):
             self.assertEqual(target.finish(), 0)
         finally:
             target.kill()
+        # -c: the command runs to its end (its own lines on the shared stdout) without
+        # mapping an allocator, and the one error line says how it ended.
+        run = run_command_plain(["-c", target_path("ground_truth_static_stripped")])
+        self.assertEqual(run.returncode, RUNTIME, run)
+        self.assertRegex(run.stdout, r"^ready \d+\ndone\n$")
+        self.assertRegex(run.stderr, r"^memstacks: command \S+ ended before it mapped an "
+                                     r"allocator \(exited with status 0; nothing to trace\)\n$")
 
     def test_object_not_mapped(self):
         target = WaitingTarget("ground_truth")

@@ -10,6 +10,7 @@
 
 #include "process/elf_functions.h"
 #include "base/errors.h"
+#include "trace/trace_session.h"
 #include "report/untrusted_text.h"
 
 uint64_t image_follower__count(struct bcc_module *program, enum image_event event)
@@ -111,8 +112,15 @@ int image_follower__follow_stop(struct image_follower *follower)
 {
 	struct target *target = follower->target;
 	int status = 0;
+	pid_t got;
 
-	if (waitpid(target->pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status)) {
+	/* Only Ctrl-C may cut the wait short: the caller then detaches and says so. */
+	do {
+		got = waitpid(target->pid, &status, WUNTRACED);
+	} while (got < 0 && errno == EINTR && !trace_session__interrupted());
+	if (got < 0)
+		return -errno;
+	if (!WIFSTOPPED(status)) {
 		target->exited = true;
 		target->wait_status = status;
 		return -ESRCH;

@@ -310,6 +310,16 @@ bool target__has_exited(struct target *target)
 	return true;
 }
 
+void target__describe_end(const struct target *target, char *text, size_t size)
+{
+	int status = target->wait_status;
+
+	if (WIFSIGNALED(status))
+		snprintf(text, size, "killed by SIG%s", sigabbrev_np(WTERMSIG(status)) ?: "?");
+	else
+		snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+}
+
 long target__rss_kb(const struct target *target)
 {
 	return read_status_field(target->pid, "VmRSS");

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct target {
@@ -42,6 +43,9 @@ int target__release(struct target *target);
 
 /* True once the process has exited; reaps our child. */
 bool target__has_exited(struct target *target);
+
+/* How a spawned child that has exited ended: "exited with status 1", "killed by SIGSEGV". */
+void target__describe_end(const struct target *target, char *text, size_t size);
 
 /* The process's VmRSS in kB, or -1 once it is gone. */
 long target__rss_kb(const struct target *target);

@@ -117,8 +117,13 @@ static int wait_until_ready(struct trace_run *run)
 		err = image_follower__follow_stop(&run->follower);
 		if (err == -ESRCH && tool->check_ready)
 			return tool->check_ready(run->tool_state, run, true);
-		if (err == -ESRCH)
-			print_error("command %s ended before it could be traced", target->exe_path);
+		if (err == -ESRCH) {
+			char how[64];
+
+			target__describe_end(target, how, sizeof(how));
+			print_error("command %s ended before it could be traced (%s)",
+				    target->exe_path, how);
+		}
 		if (!err && tool->check_ready)
 			err = tool->check_ready(run->tool_state, run, false);
 		if (err != -EAGAIN)

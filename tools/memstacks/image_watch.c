@@ -45,10 +45,13 @@ int image_watch__check_ready(const struct image_watch *watch, bool command_ended
 
 	if (watch->sites.count)
 		return 0;
-	if (command_ended)
-		print_error("command %s ended before it mapped an allocator (nothing to trace)",
-			    target->exe_path);
-	else if (target->spawned)
+	if (command_ended) {
+		char how[64];
+
+		target__describe_end(target, how, sizeof(how));
+		print_error("command %s ended before it mapped an allocator (%s; nothing to trace)",
+			    target->exe_path, how);
+	} else if (target->spawned)
 		return -EAGAIN;
 	else if (watch->object)
 		print_error("no allocator functions in an object matching '%s' mapped by PID %d (check -O against /proc/PID/maps)",
