@@ -81,7 +81,8 @@ static int attach_tracepoints(const struct pgfaultstacks_settings *settings,
 }
 
 /* Faults are not pages: --all-faults attributes no memory. */
-static int64_t attributed_kb(const struct pgfaultstacks_settings *settings, const struct stack_report *report)
+static int64_t attributed_kb(const struct pgfaultstacks_settings *settings,
+			     const struct stack_report *report)
 {
 	return settings->all_faults ? -1 : (int64_t)(stack_report__total_value(report) * PAGE_SIZE_4K / 1024);
 }
@@ -102,10 +103,14 @@ static struct trace_losses losses_of(const struct pgfault_totals *totals)
 	return losses;
 }
 
-static void print_summary(const struct pgfaultstacks_settings *settings, const struct target *target,
-			  const struct trace_session *session, const struct stack_report *report,
-			  const struct pgfault_totals *totals)
+static void print_summary(void *tool, const struct trace_run *run)
 {
+	const struct pgfaultstacks *pgfaultstacks = tool;
+	const struct pgfaultstacks_settings *settings = &pgfaultstacks->settings;
+	const struct pgfault_totals *totals = &pgfaultstacks->totals;
+	const struct target *target = &run->target;
+	const struct trace_session *session = &run->session;
+	const struct stack_report *report = run->report;
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
 
@@ -144,18 +149,19 @@ static void print_summary(const struct pgfaultstacks_settings *settings, const s
 			      (unsigned long long)counters[COUNT_LOST_FAULT_STACKS]);
 }
 
-static int write_json(struct output_file *file, const struct pgfaultstacks_settings *settings,
-		      const struct target *target, const struct trace_session *session,
-		      const struct stack_report *report, const struct pgfault_totals *totals,
-		      const struct interval_sampler *sampler, const struct unwind_tables *unwind)
+static int write_json(void *tool, const struct trace_run *run, struct output_file *file)
 {
+	const struct pgfaultstacks *pgfaultstacks = tool;
+	const struct pgfaultstacks_settings *settings = &pgfaultstacks->settings;
+	const struct pgfault_totals *totals = &pgfaultstacks->totals;
+	const struct stack_report *report = run->report;
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
 	struct json_writer writer;
 
 	report_output__begin_json(&writer, file, "pgfaultstacks",
 				  settings->all_faults ? "all-faults" : "resident",
-				  target, session, &losses);
+				  &run->target, &run->session, &losses);
 	json_writer__u64(&writer, "pages", settings->all_faults ? 0 : stack_report__total_value(report));
 	json_writer__u64(&writer, "raw_faults", counters[COUNT_RAW_FAULTS]);
 	json_writer__u64(&writer, "anon_pages", totals->pages_by_class[PAGE_ANON]);
@@ -169,21 +175,26 @@ static int write_json(struct output_file *file, const struct pgfaultstacks_setti
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, file, report, sampler, unwind);
+	return report_output__end_json(&writer, file, report, &run->sampler, run->unwind);
 }
 
-/* The report from the maps: resident pages per stack, or every fault with --all-faults. */
-static int collect(const struct pgfaultstacks_settings *settings, struct target *target,
-		   struct bcc_module *program, struct symbolizer *symbolizer,
-		   const struct page_baseline *baseline, struct stack_report *report,
-		   struct pgfault_totals *totals)
+/*
+ * The report from the maps, at the end as for -i's sample: resident pages per
+ * stack, or every fault with --all-faults.
+ */
+static int collect(void *tool, struct trace_run *run, struct stack_report *report, bool at_end)
 {
+	struct pgfaultstacks *pgfaultstacks = tool;
+	struct pgfault_totals *totals = &pgfaultstacks->totals;
+	struct bcc_module *program = run->program;
+	struct target *target = &run->target;
 	struct page_residency *residency = NULL;
 	int err;
 
+	(void)at_end;
 	pgfault_totals__read_counters(totals, program);
-	if (settings->all_faults)
-		return pgfault_report__collect_faults(report, program, symbolizer);
+	if (pgfaultstacks->settings.all_faults)
+		return pgfault_report__collect_faults(report, program, run->symbolizer);
 	if (!target__has_exited(target)) {
 		residency = page_residency__open(target->pid);
 		if (!residency && errno != ESRCH && errno != ENOENT) {
@@ -192,8 +203,8 @@ static int collect(const struct pgfaultstacks_settings *settings, struct target 
 			return -errno;
 		}
 	}
-	err = pgfault_report__collect_pages(report, totals, program, symbolizer, residency,
-					    baseline, MAX_RELEASED);
+	err = pgfault_report__collect_pages(report, totals, program, run->symbolizer, residency,
+					    pgfaultstacks->baseline, MAX_RELEASED);
 	page_residency__close(residency);
 	return err;
 }
@@ -218,33 +229,6 @@ static int attach(void *tool, struct trace_run *run)
 	return 0;
 }
 
-/* The resident pages per stack (also -i's sample), or every fault with --all-faults. */
-static int collect_pages(void *tool, struct trace_run *run, struct stack_report *report,
-			 bool at_end)
-{
-	struct pgfaultstacks *pgfaultstacks = tool;
-
-	(void)at_end;
-	return collect(&pgfaultstacks->settings, &run->target, run->program, run->symbolizer,
-		       pgfaultstacks->baseline, report, &pgfaultstacks->totals);
-}
-
-static void print_run_summary(void *tool, const struct trace_run *run)
-{
-	struct pgfaultstacks *pgfaultstacks = tool;
-
-	print_summary(&pgfaultstacks->settings, &run->target, &run->session, run->report,
-		      &pgfaultstacks->totals);
-}
-
-static int write_run_json(void *tool, const struct trace_run *run, struct output_file *file)
-{
-	struct pgfaultstacks *pgfaultstacks = tool;
-
-	return write_json(file, &pgfaultstacks->settings, &run->target, &run->session,
-			  run->report, &pgfaultstacks->totals, &run->sampler, run->unwind);
-}
-
 static enum cli_result parse(void *tool, int argc, char **argv,
 				 const struct cli_settings **settings)
 {
@@ -261,9 +245,9 @@ static const struct tool pgfaultstacks_tool = {
 	.add_defines = add_defines,
 	.words = words,
 	.attach = attach,
-	.collect = collect_pages,
-	.print_summary = print_run_summary,
-	.write_json = write_run_json,
+	.collect = collect,
+	.print_summary = print_summary,
+	.write_json = write_json,
 };
 
 int main(int argc, char **argv)
