@@ -71,6 +71,18 @@ void json_writer__u64(struct json_writer *writer, const char *key, uint64_t valu
 	fprintf(writer->out, "%llu", (unsigned long long)value);
 }
 
+void json_writer__i64(struct json_writer *writer, const char *key, int64_t value)
+{
+	begin_value(writer, key);
+	fprintf(writer->out, "%lld", (long long)value);
+}
+
+void json_writer__null(struct json_writer *writer, const char *key)
+{
+	begin_value(writer, key);
+	fputs("null", writer->out);
+}
+
 void json_writer__double(struct json_writer *writer, const char *key, double value)
 {
 	begin_value(writer, key);

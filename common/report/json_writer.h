@@ -23,6 +23,9 @@ void json_writer__begin_array(struct json_writer *writer, const char *key);
 void json_writer__end_array(struct json_writer *writer);
 void json_writer__string(struct json_writer *writer, const char *key, const char *value);
 void json_writer__u64(struct json_writer *writer, const char *key, uint64_t value);
+void json_writer__i64(struct json_writer *writer, const char *key, int64_t value);
+/* A figure that is not known. */
+void json_writer__null(struct json_writer *writer, const char *key);
 void json_writer__bool(struct json_writer *writer, const char *key, bool value);
 void json_writer__double(struct json_writer *writer, const char *key, double value);
 

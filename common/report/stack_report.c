@@ -7,9 +7,19 @@
 #include "base/growable_array.h"
 #include "report/untrusted_text.h"
 
+/* A report's own copy of an owner, so the caller's may go: the comm is stored after it. */
+struct stored_owner {
+	struct stack_owner owner;
+	char comm[];
+};
+
 struct stack_report {
 	const char *unit;
 	const char *count_name;
+	/* The processes of owned stacks, one per pid; entries point at them. */
+	struct stored_owner **owners;
+	size_t owner_count;
+	size_t owner_capacity;
 	struct stack_entry *entries;
 	size_t length;
 	size_t capacity;
@@ -42,17 +52,24 @@ void stack_report__free(struct stack_report *report)
 			free(report->entries[i].frames[f]);
 		free(report->entries[i].frames);
 	}
+	for (i = 0; i < report->owner_count; i++)
+		free(report->owners[i]);
+	free(report->owners);
 	free(report->entries);
 	free(report->slots);
 	free(report);
 }
 
-static uint64_t hash_frames(const char *const frames[], size_t depth)
+/* Stacks merge only within one process: the pid is part of a stack's identity. */
+static uint64_t hash_stack(const struct stack_owner *owner, const char *const frames[],
+			   size_t depth)
 {
 	uint64_t hash = 1469598103934665603ULL;	/* FNV-1a */
 	const char *c;
 	size_t f;
 
+	if (owner)
+		hash = (hash ^ (uint64_t)(unsigned int)owner->pid) * 1099511628211ULL;
 	for (f = 0; f < depth; f++) {
 		for (c = frames[f]; *c; c++)
 			hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
@@ -61,11 +78,17 @@ static uint64_t hash_frames(const char *const frames[], size_t depth)
 	return hash;
 }
 
-static int same_frames(const struct stack_entry *entry, const char *const frames[], size_t depth)
+static int same_owner(const struct stack_owner *a, const struct stack_owner *b)
+{
+	return a == b || (a && b && a->pid == b->pid);
+}
+
+static int same_stack(const struct stack_entry *entry, const struct stack_owner *owner,
+		      const char *const frames[], size_t depth)
 {
 	size_t f;
 
-	if (entry->depth != depth)
+	if (entry->depth != depth || !same_owner(entry->owner, owner))
 		return 0;
 	for (f = 0; f < depth; f++) {
 		if (strcmp(entry->frames[f], frames[f]))
@@ -74,15 +97,15 @@ static int same_frames(const struct stack_entry *entry, const char *const frames
 	return 1;
 }
 
-/* The slot of `frames`, or the empty one where it would go. The table must not be empty. */
-static size_t *find_slot(const struct stack_report *report, const char *const frames[],
-			 size_t depth)
+/* The slot of the stack, or the empty one where it would go. The table must not be empty. */
+static size_t *find_slot(const struct stack_report *report, const struct stack_owner *owner,
+			 const char *const frames[], size_t depth)
 {
 	size_t mask = report->slot_count - 1;
-	size_t slot = hash_frames(frames, depth) & mask;
+	size_t slot = hash_stack(owner, frames, depth) & mask;
 
 	while (report->slots[slot] &&
-	       !same_frames(&report->entries[report->slots[slot] - 1], frames, depth))
+	       !same_stack(&report->entries[report->slots[slot] - 1], owner, frames, depth))
 		slot = (slot + 1) & mask;
 	return &report->slots[slot];
 }
@@ -104,12 +127,42 @@ static int grow_slots(struct stack_report *report)
 	for (i = 0; i < report->length; i++) {
 		const struct stack_entry *entry = &report->entries[i];
 
-		*find_slot(report, (const char *const *)entry->frames, entry->depth) = i + 1;
+		*find_slot(report, entry->owner, (const char *const *)entry->frames,
+			   entry->depth) = i + 1;
 	}
 	return 0;
 }
 
-static int append_entry(struct stack_report *report, const char *const frames[], size_t depth)
+/*
+ * The report's copy of `owner`, made on its first stack; NULL without memory.
+ * A pid keeps the comm it came with first. A linear search: it runs once per
+ * new stack, not per event, and a host's processes are few beside its stacks.
+ */
+static const struct stack_owner *stored_owner_of(struct stack_report *report,
+						 const struct stack_owner *owner)
+{
+	struct stored_owner *stored;
+	size_t i, comm_size;
+
+	for (i = 0; i < report->owner_count; i++) {
+		if (report->owners[i]->owner.pid == owner->pid)
+			return &report->owners[i]->owner;
+	}
+	if (growable_array__reserve(&report->owners, &report->owner_capacity, report->owner_count,
+				    sizeof(*report->owners)))
+		return NULL;
+	comm_size = strlen(owner->comm) + 1;
+	stored = malloc(sizeof(*stored) + comm_size);
+	if (!stored)
+		return NULL;
+	memcpy(stored->comm, owner->comm, comm_size);
+	stored->owner = (struct stack_owner){owner->pid, stored->comm};
+	report->owners[report->owner_count++] = stored;
+	return &stored->owner;
+}
+
+static int append_entry(struct stack_report *report, const struct stack_owner *owner,
+			const char *const frames[], size_t depth)
 {
 	struct stack_entry *entry;
 	size_t f;
@@ -119,6 +172,11 @@ static int append_entry(struct stack_report *report, const char *const frames[],
 		return -ENOMEM;
 	entry = &report->entries[report->length];
 	memset(entry, 0, sizeof(*entry));
+	if (owner) {
+		entry->owner = stored_owner_of(report, owner);
+		if (!entry->owner)
+			return -ENOMEM;
+	}
 	entry->frames = calloc(depth ? depth : 1, sizeof(*entry->frames));
 	if (!entry->frames)
 		return -ENOMEM;
@@ -137,17 +195,17 @@ fail:
 	return -ENOMEM;
 }
 
-/* The entry of the stack `frames`, added empty if the report has none; NULL without memory. */
-static struct stack_entry *entry_of(struct stack_report *report, const char *const frames[],
-				    size_t depth)
+/* The entry of the stack, added empty if the report has none; NULL without memory. */
+static struct stack_entry *entry_of(struct stack_report *report, const struct stack_owner *owner,
+				    const char *const frames[], size_t depth)
 {
 	size_t *slot;
 
 	if (2 * (report->length + 1) > report->slot_count && grow_slots(report))
 		return NULL;
-	slot = find_slot(report, frames, depth);
+	slot = find_slot(report, owner, frames, depth);
 	if (!*slot) {
-		if (append_entry(report, frames, depth))
+		if (append_entry(report, owner, frames, depth))
 			return NULL;
 		*slot = report->length;
 	}
@@ -157,7 +215,14 @@ static struct stack_entry *entry_of(struct stack_report *report, const char *con
 int stack_report__add(struct stack_report *report, const char *const frames[], size_t depth,
 		      uint64_t value, uint64_t count)
 {
-	struct stack_entry *entry = entry_of(report, frames, depth);
+	return stack_report__add_owned(report, NULL, frames, depth, value, count);
+}
+
+int stack_report__add_owned(struct stack_report *report, const struct stack_owner *owner,
+			    const char *const frames[], size_t depth, uint64_t value,
+			    uint64_t count)
+{
+	struct stack_entry *entry = entry_of(report, owner, frames, depth);
 
 	if (!entry)
 		return -ENOMEM;
@@ -171,7 +236,14 @@ int stack_report__add(struct stack_report *report, const char *const frames[], s
 int stack_report__add_largest(struct stack_report *report, const char *const frames[],
 			      size_t depth, uint64_t value, uint64_t count)
 {
-	struct stack_entry *entry = entry_of(report, frames, depth);
+	return stack_report__add_largest_owned(report, NULL, frames, depth, value, count);
+}
+
+int stack_report__add_largest_owned(struct stack_report *report, const struct stack_owner *owner,
+				    const char *const frames[], size_t depth, uint64_t value,
+				    uint64_t count)
+{
+	struct stack_entry *entry = entry_of(report, owner, frames, depth);
 
 	if (!entry)
 		return -ENOMEM;
@@ -197,7 +269,12 @@ static int compare_entries(const void *a, const void *b)
 		if (order)
 			return order;
 	}
-	return (left->depth > right->depth) - (left->depth < right->depth);
+	if (left->depth != right->depth)
+		return (left->depth > right->depth) - (left->depth < right->depth);
+	/* The same stack in two processes: by pid, an unowned one first. */
+	if (!left->owner || !right->owner)
+		return !!left->owner - !!right->owner;
+	return (left->owner->pid > right->owner->pid) - (left->owner->pid < right->owner->pid);
 }
 
 void stack_report__sort(struct stack_report *report)
@@ -208,7 +285,8 @@ void stack_report__sort(struct stack_report *report)
 	/* Sorting moved the entries: the merge index must follow them. */
 	memset(report->slots, 0, report->slot_count * sizeof(*report->slots));
 	for (i = 0; i < report->length; i++)
-		*find_slot(report, (const char *const *)report->entries[i].frames,
+		*find_slot(report, report->entries[i].owner,
+			   (const char *const *)report->entries[i].frames,
 			   report->entries[i].depth) = i + 1;
 }
 
@@ -222,12 +300,17 @@ const char *stack_report__unit(const struct stack_report *report)
 	return report->unit;
 }
 
-long stack_report__index_of(const struct stack_report *report, const char *const frames[],
-			    size_t depth)
+const char *stack_report__count_name(const struct stack_report *report)
+{
+	return report->count_name;
+}
+
+long stack_report__index_of(const struct stack_report *report, const struct stack_owner *owner,
+			    const char *const frames[], size_t depth)
 {
 	if (!report->slot_count)
 		return -1;
-	return (long)*find_slot(report, frames, depth) - 1;
+	return (long)*find_slot(report, owner, frames, depth) - 1;
 }
 
 void stack_report__set_series(struct stack_report *report, size_t index,
@@ -280,6 +363,12 @@ void stack_report__write_text(const struct stack_report *report, FILE *out, size
 			fprintf(out, " (%s)", entry->series->class_name);
 		fputc('\n', out);
 		stack_entry__write_frames(entry, out);
+		/* The process under its frames, as bcc's stackcount -P shows it. */
+		if (entry->owner) {
+			fputs("\t\t-  ", out);
+			untrusted_text__write(out, entry->owner->comm, NULL);
+			fprintf(out, " (%d)\n", entry->owner->pid);
+		}
 	}
 }
 
@@ -292,7 +381,12 @@ void stack_report__write_brief(const struct stack_report *report, FILE *out, siz
 	for (i = 0; i < shown; i++) {
 		const struct stack_entry *entry = &report->entries[i];
 
-		fprintf(out, "    %llu %s ", (unsigned long long)entry->value, report->unit);
+		fputs("    ", out);
+		if (entry->owner) {
+			untrusted_text__write(out, entry->owner->comm, NULL);
+			fprintf(out, "[%d] ", entry->owner->pid);
+		}
+		fprintf(out, "%llu %s ", (unsigned long long)entry->value, report->unit);
 		for (f = entry->depth; f-- > 0 && entry->depth - f <= frames;) {
 			fputs(f + 1 == entry->depth ? " " : " <- ", out);
 			untrusted_text__write(out, entry->frames[f], NULL);
@@ -313,10 +407,14 @@ void stack_report__write_folded(const struct stack_report *report, FILE *out, co
 
 	for (i = 0; i < report->length; i++) {
 		const struct stack_entry *entry = &report->entries[i];
+		const char *root = entry->owner ? entry->owner->comm : comm;
 
-		untrusted_text__write(out, comm, FOLDED_SEPARATOR);
+		/* Only the comm, not the pid: flame graphs merge a program's processes. */
+		if (root)
+			untrusted_text__write(out, root, FOLDED_SEPARATOR);
 		for (f = 0; f < entry->depth; f++) {
-			fputs(FOLDED_SEPARATOR, out);
+			if (root || f)
+				fputs(FOLDED_SEPARATOR, out);
 			untrusted_text__write(out, entry->frames[f], FOLDED_SEPARATOR);
 		}
 		fprintf(out, " %llu\n", (unsigned long long)entry->value);
@@ -343,6 +441,10 @@ void stack_report__write_json(const struct stack_report *report, struct json_wri
 		const struct stack_entry *entry = &report->entries[i];
 
 		json_writer__begin_object(writer, NULL);
+		if (entry->owner) {
+			json_writer__i64(writer, "pid", entry->owner->pid);
+			json_writer__string(writer, "comm", entry->owner->comm);
+		}
 		json_writer__begin_array(writer, "frames");
 		for (f = 0; f < entry->depth; f++)
 			json_writer__string(writer, NULL, entry->frames[f]);

@@ -72,7 +72,7 @@ static int reserve_interval(struct stack_trends *trends)
 static uint64_t *row_of(struct stack_trends *trends, const struct stack_entry *entry)
 {
 	const char *const *frames = (const char *const *)entry->frames;
-	long index = stack_report__index_of(trends->seen, frames, entry->depth);
+	long index = stack_report__index_of(trends->seen, entry->owner, frames, entry->depth);
 	size_t stacks = stack_report__length(trends->seen);
 
 	if (index >= 0)
@@ -83,7 +83,7 @@ static uint64_t *row_of(struct stack_trends *trends, const struct stack_entry *e
 	trends->rows[stacks] = calloc(trends->time_capacity, sizeof(uint64_t));
 	if (!trends->rows[stacks])
 		return NULL;
-	if (stack_report__add(trends->seen, frames, entry->depth, 0, 0)) {
+	if (stack_report__add_owned(trends->seen, entry->owner, frames, entry->depth, 0, 0)) {
 		free(trends->rows[stacks]);
 		return NULL;
 	}
@@ -137,8 +137,8 @@ int stack_trends__annotate(struct stack_trends *trends, struct stack_report *rep
 		return -ENOMEM;
 	for (i = 0; i < length; i++) {
 		entry = stack_report__entry(report, i);
-		index = stack_report__index_of(trends->seen, (const char *const *)entry->frames,
-					       entry->depth);
+		index = stack_report__index_of(trends->seen, entry->owner,
+					       (const char *const *)entry->frames, entry->depth);
 		series = &trends->annotations[i];
 		/* Born after the last interval: a series of zeros, unclassified. */
 		series->values = index >= 0 ? trends->rows[index] : trends->zeros;
