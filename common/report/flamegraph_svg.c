@@ -19,7 +19,8 @@
 
 /* The merged call tree: children of one frame with the same name are one node. */
 struct node {
-	const char *name;	/* points into the report */
+	const char *name;	/* points into the report, or is owned_name */
+	char *owned_name;	/* a process's frame, "comm (pid)": made here */
 	uint64_t value;
 	uint64_t by_class[TREND_TRANSIENT + 1];	/* -i: the value of each class's stacks */
 	struct node *children;
@@ -45,23 +46,51 @@ static struct node *child_named(struct node *parent, const char *name)
 	return child;
 }
 
+/*
+ * The frame of an owned stack's process, under its root frames: each process
+ * is a tower of its own. The comm is escaped where the name is written.
+ */
+static struct node *process_node(struct node *root, const struct stack_owner *owner)
+{
+	struct node *node;
+	char *name;
+
+	if (asprintf(&name, "%s (%d)", owner->comm, owner->pid) < 0)
+		return NULL;
+	node = child_named(root, name);
+	if (node && !node->owned_name)
+		node->owned_name = name;
+	else
+		free(name);
+	return node;
+}
+
+/* Adds the stack's value to `node` (its class's share too, with -i). */
+static void add_value(struct node *node, const struct stack_entry *entry)
+{
+	node->value += entry->value;
+	if (entry->series)
+		node->by_class[trend_class__of(entry)] += entry->value;
+}
+
 static int build_tree(struct node *root, const struct stack_report *report)
 {
 	size_t i, f;
 
 	for (i = 0; i < stack_report__length(report); i++) {
 		const struct stack_entry *entry = stack_report__entry(report, i);
-		enum trend_class class = trend_class__of(entry);
 		struct node *node = root;
 
 		root->value += entry->value;
+		if (entry->owner) {
+			node = process_node(root, entry->owner);
+			if (node)
+				add_value(node, entry);
+		}
 		for (f = 0; f < entry->depth && node; f++) {
 			node = child_named(node, entry->frames[f]);
-			if (!node)
-				break;
-			node->value += entry->value;
-			if (entry->series)
-				node->by_class[class] += entry->value;
+			if (node)
+				add_value(node, entry);
 		}
 		if (!node)
 			return -ENOMEM;
@@ -76,6 +105,7 @@ static void free_tree(struct node *node)
 	for (i = 0; i < node->child_count; i++)
 		free_tree(&node->children[i]);
 	free(node->children);
+	free(node->owned_name);
 }
 
 static size_t tree_depth(const struct node *node)
