@@ -7,13 +7,13 @@
 #include "report/flamegraph_svg.h"
 #include "report/stack_quality.h"
 
-void report_output__write(const struct cli_settings *settings, const struct target *target,
+void report_output__write(const struct cli_settings *settings, const struct traced_scope *scope,
 			  const struct stack_report *report, const char *what)
 {
 	size_t length = stack_report__length(report);
 
 	if (settings->folded) {
-		stack_report__write_folded(report, stdout, target->comm);
+		stack_report__write_folded(report, stdout, scope->set ? NULL : scope->process.comm);
 		return;
 	}
 	if (settings->top && settings->top < length)
@@ -71,7 +71,7 @@ void report_files__free(struct report_files *files)
 }
 
 void report_output__begin_json(struct json_writer *writer, struct output_file *file,
-			       const char *tool, const char *mode, const struct target *target,
+			       const char *tool, const char *mode, const struct traced_scope *scope,
 			       const struct trace_session *session,
 			       const struct trace_losses *losses)
 {
@@ -79,8 +79,12 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 	json_writer__begin_object(writer, NULL);
 	json_writer__string(writer, "tool", tool);
 	json_writer__string(writer, "mode", mode);
-	json_writer__u64(writer, "pid", target->pid);
-	json_writer__string(writer, "comm", target->comm);
+	if (scope->set) {
+		json_writer__string(writer, "scope", scope->set);
+	} else {
+		json_writer__u64(writer, "pid", scope->process.pid);
+		json_writer__string(writer, "comm", scope->process.comm);
+	}
 	json_writer__double(writer, "duration_s", session->duration_s);
 	json_writer__string(writer, "end", trace_session__end_reason(session));
 	json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
@@ -105,18 +109,22 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 }
 
 int report_output__write_svg(struct output_file *file, const char *title,
-			     const struct target *target, const struct trace_session *session,
+			     const struct traced_scope *scope, const struct trace_session *session,
 			     const struct stack_report *report, const char *unit,
 			     const struct frame_origins *origins)
 {
 	struct flamegraph_labels labels = {.title = title, .unit = unit};
-	char subtitle[256];
+	char traced[256], subtitle[384];
 	int err;
 
 	/* The comm goes in raw: the SVG writer escapes the whole subtitle. */
-	snprintf(subtitle, sizeof(subtitle), "PID %d (%s), %.2f s, %llu %s in %zu stacks",
-		 (int)target->pid, target->comm, session->duration_s,
-		 (unsigned long long)stack_report__total_value(report), unit,
+	if (scope->set)
+		snprintf(traced, sizeof(traced), "%s", scope->set);
+	else
+		snprintf(traced, sizeof(traced), "PID %d (%s)", scope->process.pid,
+			 scope->process.comm);
+	snprintf(subtitle, sizeof(subtitle), "%s, %.2f s, %llu %s in %zu stacks", traced,
+		 session->duration_s, (unsigned long long)stack_report__total_value(report), unit,
 		 stack_report__length(report));
 	labels.subtitle = subtitle;
 	err = flamegraph_svg__write(output_file__stream(file), report, &labels, origins);

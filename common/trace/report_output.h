@@ -11,16 +11,26 @@
 #include "report/json_writer.h"
 #include "report/output_file.h"
 #include "report/stack_report.h"
-#include "trace/target.h"
 #include "report/trace_losses.h"
 #include "trace/trace_session.h"
 #include "unwind/unwind_tables.h"
 
 /*
- * The report on stdout: folded stacks with -f, else the text report of the
- * -T largest stacks under a heading ending in `what` ("with unfreed allocations").
+ * What a trace covered, as the outputs name it: one process, or a set of them
+ * in words. A trace of one process writes its pid and comm as it always did;
+ * a set's stacks carry their own (stack_report__add_owned).
  */
-void report_output__write(const struct cli_settings *settings, const struct target *target,
+struct traced_scope {
+	struct stack_owner process;	/* one process: its pid and comm */
+	const char *set;		/* else "the whole host", "3 processes", "cgroup /x"; NULL */
+};
+
+/*
+ * The report on stdout: folded stacks with -f (an unowned stack's root frame
+ * the one process's comm), else the text report of the -T largest stacks
+ * under a heading ending in `what` ("with unfreed allocations").
+ */
+void report_output__write(const struct cli_settings *settings, const struct traced_scope *scope,
 			  const struct stack_report *report, const char *what);
 
 /*
@@ -53,12 +63,13 @@ int report_files__create(struct report_files *files, const struct cli_settings *
 void report_files__free(struct report_files *files);
 
 /*
- * Writes the fields every tool's JSON has to `file`: tool, mode, pid, comm,
- * duration_s, end, rss_start_kb, rss_end_kb, lost_events, exact. The tool
- * adds its own fields, then calls report_output__end_json.
+ * Writes the fields every tool's JSON has to `file`: tool, mode, pid and comm
+ * (a set: scope, its words), duration_s, end, rss_start_kb, rss_end_kb,
+ * lost_events, exact. The tool adds its own fields, then calls
+ * report_output__end_json.
  */
 void report_output__begin_json(struct json_writer *writer, struct output_file *file,
-			       const char *tool, const char *mode, const struct target *target,
+			       const char *tool, const char *mode, const struct traced_scope *scope,
 			       const struct trace_session *session,
 			       const struct trace_losses *losses);
 
@@ -74,11 +85,11 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 
 /*
  * The flame graph for --svg into `file`, titled `title` ("Unfreed
- * allocations") with the PID, command, duration and total under it, coloured
- * by `origins`. Returns 0, or prints and returns -errno.
+ * allocations") with the PID and command (or the set's words), duration and
+ * total under it, coloured by `origins`. Returns 0, or prints and returns -errno.
  */
 int report_output__write_svg(struct output_file *file, const char *title,
-			     const struct target *target, const struct trace_session *session,
+			     const struct traced_scope *scope, const struct trace_session *session,
 			     const struct stack_report *report, const char *unit,
 			     const struct frame_origins *origins);
 

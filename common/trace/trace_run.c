@@ -81,6 +81,7 @@ static int prepare_attach(struct trace_run *run)
 	pid_t pid = run->target.pid;
 
 	run->tool->words(run->tool_state, &run->words);
+	run->scope = (struct traced_scope){.process = {pid, run->target.comm}};
 	run->report = stack_report__new(run->words.unit, run->words.count_name);
 	run->probes = uprobe_set__new();
 	/* The symbol cache reads the maps now, and again whenever they change. */
@@ -206,7 +207,7 @@ int trace_run__report(struct trace_run *run)
 		print_error("cannot read the traced %s: %s", run->words.events, strerror(-err));
 		return 1;
 	}
-	report_output__write(run->settings, &run->target, run->report, run->words.text_title);
+	report_output__write(run->settings, &run->scope, run->report, run->words.text_title);
 	if (tool->print_text)
 		tool->print_text(run->tool_state, run);
 	tool->print_summary(run->tool_state, run);
@@ -215,7 +216,7 @@ int trace_run__report(struct trace_run *run)
 	if (run->files.json && tool->write_json(run->tool_state, run, run->files.json))
 		return 1;
 	if (run->files.svg &&
-	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->target,
+	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->scope,
 				     &run->session, run->report, run->words.unit,
 				     symbolizer__origins(run->symbolizer)))
 		return 1;

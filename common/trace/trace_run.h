@@ -84,6 +84,7 @@ struct trace_run {
 	void *tool_state;
 	const struct cli_settings *settings;
 	struct target target;
+	struct traced_scope scope;	/* the target, as the outputs name it */
 	struct bcc_module *program;
 	struct unwind_tables *unwind;
 	struct report_files files;

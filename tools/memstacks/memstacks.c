@@ -177,7 +177,7 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	struct json_writer writer;
 
 	report_output__begin_json(&writer, file, "memstacks", settings->all ? "all" : "unfreed",
-				  &run->target, &run->session, &memstacks->losses.summary);
+				  &run->scope, &run->session, &memstacks->losses.summary);
 	json_writer__u64(&writer, "total_bytes", stack_report__total_value(run->report));
 	json_writer__u64(&writer, "total_allocations", stack_report__total_count(run->report));
 	json_writer__begin_object(&writer, "lost");

@@ -161,7 +161,7 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 
 	report_output__begin_json(&writer, file, "pgfaultstacks",
 				  settings->all_faults ? "all-faults" : "resident",
-				  &run->target, &run->session, &losses);
+				  &run->scope, &run->session, &losses);
 	json_writer__u64(&writer, "pages", settings->all_faults ? 0 : stack_report__total_value(report));
 	json_writer__u64(&writer, "raw_faults", counters[COUNT_RAW_FAULTS]);
 	json_writer__u64(&writer, "anon_pages", totals->pages_by_class[PAGE_ANON]);
