@@ -1,9 +1,10 @@
 /*
- * memstacks: user stacks of heap allocations in one process.
+ * memstacks: user stacks of heap allocations in a set of processes.
  *
  * Compiled by libbcc at start-up with these settings (-D):
- *   TARGET_TGID, TARGET_TID  what to trace (traced_processes.h); with -t,
- *                       frees count from any thread of the process
+ *   TRACE_SCOPE, TARGET_TGID, TARGET_TID, ...  what to trace
+ *                       (traced_processes.h); with -t, frees count from any
+ *                       thread of the process
  *   MODE_ALL            1: count every allocation at entry (-a); 0: track live blocks
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_LIVE_BLOCKS     entries of the live-block map (unfreed mode)
@@ -98,6 +99,7 @@ static __always_inline int walk_and_end(struct pt_regs *ctx, struct pending_walk
 {
 	walk->key.function = PT_REGS_IP(ctx);
 	walk->key.caller = caller;
+	walk->key.tgid = bpf_get_current_pid_tgid() >> 32;
 	walk->key.stack = MISSED_STACK;
 	walk->sp = PT_REGS_SP(ctx) + 8;
 	walk->fp = PT_REGS_FP(ctx);
@@ -308,7 +310,7 @@ struct call_in_flight {
 	u64 tid;			/* the thread in this slot, or 0 when it is free */
 	struct live_block block;	/* what the call will have allocated */
 	struct live_block old_block;	/* realloc: the block it replaces */
-	u64 old_ptr;
+	struct block_key old_key;	/* realloc: the block it replaces, by process and address */
 	u64 out_ptr;			/* posix_memalign: where the block is returned */
 	u32 depth;
 	u8 returns;			/* enum returns */
@@ -316,7 +318,7 @@ struct call_in_flight {
 	u8 frees_old_on_null;		/* realloc(p, 0) frees p and returns NULL */
 };
 
-BPF_HASH(live_blocks, u64, struct live_block, MAX_LIVE_BLOCKS);
+BPF_HASH(live_blocks, struct block_key, struct live_block, MAX_LIVE_BLOCKS);
 
 /*
  * One slot per thread, by tid % MAX_THREADS: an array lookup, which the
@@ -364,18 +366,20 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	call->returns = returns;
 	call->frees_old_on_null = frees_old_on_null;
 	call->has_old_block = 0;
-	call->old_ptr = old_ptr;
+	call->old_key.address = old_ptr;
+	call->old_key.tgid = pid_tgid >> 32;
+	call->block.exec_generation = process_exec_generation(pid_tgid >> 32);
 	/*
 	 * The replaced block leaves the live set now, before the allocator can
 	 * release it and another thread get the same address back; it is put
 	 * back at return if the call fails.
 	 */
 	if (old_ptr) {
-		old = live_blocks.lookup(&old_ptr);
+		old = live_blocks.lookup(&call->old_key);
 		if (old) {
 			call->old_block = *old;
 			call->has_old_block = 1;
-			live_blocks.delete(&old_ptr);
+			live_blocks.delete(&call->old_key);
 		}
 	}
 	return walk_and_end(ctx, walk, return_address(ctx));
@@ -391,9 +395,11 @@ static __always_inline void end_request(struct pending_walk *walk)
 		call->block.stack = walk->key;
 }
 
-static __always_inline void track_block(u64 ptr, struct live_block *block)
+static __always_inline void track_block(u64 tgid, u64 ptr, struct live_block *block)
 {
-	if (live_blocks.update(&ptr, block))
+	struct block_key key = {.address = ptr, .tgid = tgid};
+
+	if (live_blocks.update(&key, block))
 		count_loss(LOSS_LIVE_BLOCKS);
 }
 
@@ -408,7 +414,7 @@ static __always_inline u64 returned_block(u64 rc, struct call_in_flight *call)
 			bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_ptr);
 		return ptr;
 	case RETURNS_USABLE_SIZE:
-		return rc >= call->block.bytes ? call->old_ptr : 0;
+		return rc >= call->block.bytes ? call->old_key.address : 0;
 	default:
 		return rc;
 	}
@@ -438,9 +444,9 @@ int alloc_return(struct pt_regs *ctx)
 #if TRACK_AGE
 		call->block.allocated_ns = bpf_ktime_get_ns();
 #endif
-		track_block(ptr, &call->block);
+		track_block(pid_tgid >> 32, ptr, &call->block);
 	} else if (call->has_old_block && !call->frees_old_on_null)
-		track_block(call->old_ptr, &call->old_block);
+		track_block(pid_tgid >> 32, call->old_key.address, &call->old_block);
 	call->tid = 0;
 	return 0;
 }
@@ -508,11 +514,12 @@ int xallocx_entry(struct pt_regs *ctx)
  * so the block leaves the live set before the allocator can reuse it. */
 int free_entry(struct pt_regs *ctx)
 {
-	u64 ptr = PT_REGS_PARM1(ctx);
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct block_key key = {.address = PT_REGS_PARM1(ctx), .tgid = pid_tgid >> 32};
 
-	if (!is_traced_process(bpf_get_current_pid_tgid()) || !ptr)
+	if (!is_traced_process(pid_tgid) || !key.address)
 		return 0;
-	live_blocks.delete(&ptr);
+	live_blocks.delete(&key);
 	return 0;
 }
 

@@ -17,6 +17,15 @@ struct stack_key {
 	__u64 stack;		/* key in user_stacks, or MISSED_STACK */
 	__u64 caller;		/* return address into the direct caller */
 	__u64 function;		/* address of the allocator function called */
+	__u32 tgid;		/* the process: its addresses mean nothing in another */
+	__u32 padding;
+};
+
+/* A live block, by its process and address: processes reuse each other's addresses. */
+struct block_key {
+	__u64 address;
+	__u32 tgid;
+	__u32 padding;
 };
 
 /*
@@ -36,6 +45,8 @@ struct live_block {
 	__u64 bytes;
 	struct stack_key stack;
 	__u64 allocated_ns;	/* --min-age: bpf_ktime_get_ns() when it was returned; else 0 */
+	__u32 exec_generation;	/* its process's execs before it: an older image's block is gone */
+	__u32 padding;
 };
 
 /* Losses counted by the BPF program, reported in the summary and JSON. */

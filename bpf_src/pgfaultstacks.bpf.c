@@ -1,12 +1,12 @@
 /*
- * pgfaultstacks: user stacks of the page faults that give a process new pages.
+ * pgfaultstacks: user stacks of the page faults that give processes new pages.
  *
  * Raw tracepoints on page_fault_user (faults in user mode) and
  * page_fault_kernel (the kernel touching user memory, as read() into a fresh
  * buffer does): no tracefs needed, and cheaper than classic tracepoints.
  *
  * Compiled by libbcc at start-up with these settings (-D):
- *   TARGET_TGID, TARGET_TID  what to trace (traced_processes.h)
+ *   TRACE_SCOPE, TARGET_TGID, TARGET_TID, ...  what to trace (traced_processes.h)
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
  *   STACK_STORAGE_SIZE  distinct stacks stored
  *   MAX_PAGES           pages recorded at once (default mode)
@@ -78,19 +78,20 @@ static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_re
 
 #if MODE_ALL_FAULTS
 
-BPF_HASH(fault_counts, u64, u64, STACK_STORAGE_SIZE);
+BPF_HASH(fault_counts, struct fault_key, u64, STACK_STORAGE_SIZE);
 
 static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 				    struct pt_regs *user_regs)
 {
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct fault_key key = {.tgid = pid_tgid >> 32};
 	u64 zero = 0, *faults;
-	u64 stack;
 
-	if (!is_traced_thread(bpf_get_current_pid_tgid()) || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced_thread(pid_tgid) || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
-	stack = capture_user_stack(ctx, user_regs);
-	faults = fault_counts.lookup_or_try_init(&stack, &zero);
+	key.stack = capture_user_stack(ctx, user_regs);
+	faults = fault_counts.lookup_or_try_init(&key, &zero);
 	if (faults)
 		__sync_fetch_and_add(faults, 1);
 	else
@@ -112,11 +113,12 @@ BPF_HASH(pages, struct page_key, struct page_record, MAX_PAGES);
 static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 				    struct pt_regs *user_regs)
 {
-	struct page_key key = {.page = address & PAGE_MASK_4K};
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct page_key key = {.page = address & PAGE_MASK_4K, .tgid = pid_tgid >> 32};
 	struct page_record record = {};
 	u64 *moves;
 
-	if (!is_traced_thread(bpf_get_current_pid_tgid()) || address >= USER_ADDRESS_LIMIT)
+	if (!is_traced_thread(pid_tgid) || address >= USER_ADDRESS_LIMIT)
 		return 0;
 	count(COUNT_RAW_FAULTS);
 	moves = counter(COUNT_MOVES);
@@ -125,7 +127,7 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&key))
 			return 0;
 	}
-	record.exec_generation = image_generation();
+	record.exec_generation = process_exec_generation(key.tgid);
 	record.fault_ns = bpf_ktime_get_ns();
 	record.stack = capture_user_stack(ctx, user_regs);
 	if (pages.update(&key, &record))
@@ -158,6 +160,7 @@ static __always_inline void log_range(struct released_range *range)
 
 	if (!logged)
 		return;
+	range->tgid = bpf_get_current_pid_tgid() >> 32;
 	range->time_ns = bpf_ktime_get_ns();
 	/* Past the end of the log the update fails; the frontend counts those. */
 	slot = __sync_fetch_and_add(logged, 1);

@@ -18,6 +18,15 @@
 struct page_key {
 	__u64 page;
 	__u64 moves;		/* mremap moves logged before the fault */
+	__u32 tgid;		/* the process whose page it is */
+	__u32 padding;
+};
+
+/* --all-faults: faults are counted per process and stack. */
+struct fault_key {
+	__u64 stack;		/* key in user_stacks, or MISSED_STACK */
+	__u32 tgid;
+	__u32 padding;
 };
 
 /*
@@ -43,6 +52,8 @@ struct released_range {
 	__u64 end;
 	__u64 time_ns;
 	__u64 moved_to;		/* 0 for a release */
+	__u32 tgid;		/* whose memory */
+	__u32 padding;
 };
 
 /* Counters kept by the BPF program, reported in the summary and JSON. */

@@ -69,10 +69,28 @@ class BadInput(ToolTestCase):
             with self.subTest(args=args):
                 self.assertOneLineError(run_command_plain(args), USAGE, words)
 
-    def test_no_target_or_two_targets(self):
-        self.assertOneLineError(run_command_plain([]), USAGE, "no target")
+    def test_targets_that_make_no_set(self):
         self.assertOneLineError(run_command_plain(["-p", "1", "-c", "true"]), USAGE,
                                 "cannot be combined")
+        self.assertOneLineError(run_command_plain(["--children"]), USAGE,
+                                "--children follows", "-p or -c")
+        self.assertOneLineError(run_command_plain(["--cgroup", "/tmp", "-p", "1"]), USAGE,
+                                "cannot be combined")
+        self.assertOneLineError(run_command_plain(["-p", "1,2", "-t", "1"]), USAGE,
+                                "one thread")
+        self.assertOneLineError(run_command_plain(["-p", "1,x"]), USAGE, "invalid PID 'x'")
+
+    def test_cgroup_that_is_not_one(self):
+        self.assertOneLineError(run_command_plain(["--cgroup", "/tmp"]), RUNTIME,
+                                "not a cgroup v2 directory")
+        self.assertOneLineError(run_command_plain(["--cgroup", "/nonexistent/cg"]), RUNTIME,
+                                "cannot trace cgroup", "/sys/fs/cgroup")
+
+    def test_pid_list_naming_a_missing_process(self):
+        with open("/proc/sys/kernel/pid_max") as f:
+            never_a_pid = int(f.read())
+        self.assertOneLineError(run_command_plain(["-p", "%d,%d" % (os.getpid(), never_a_pid)]),
+                                RUNTIME, "no such process", "ps")
 
     def test_nonexistent_pid(self):
         with open("/proc/sys/kernel/pid_max") as f:
@@ -121,6 +139,14 @@ class BadInput(ToolTestCase):
             target.kill()
         self.assertEqual(run.returncode, RUNTIME, run.stderr)
         self.assertRegex(run.stderr, r"^memstacks: .*permission denied \(run as root")
+        # The whole host, the default, needs root all the more.
+        for tool in ("memstacks", "pgfaultstacks"):
+            run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  "--inh-caps=-all", tool_path(tool)],
+                                 capture_output=True, text=True)
+            self.assertEqual(run.returncode, RUNTIME, run.stderr)
+            self.assertRegex(run.stderr, r"^%s: .*permission denied \(run as root" % tool)
+            self.assertEqual(len(run.stderr.splitlines()), 1, run.stderr)
 
     def test_missing_kernel_headers(self):
         # In a private mount namespace, hide /lib/modules behind an empty directory.

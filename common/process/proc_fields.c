@@ -30,3 +30,40 @@ bool proc_status__field(const char *line, const char *field, long *value)
 	*value = parsed;
 	return true;
 }
+
+long proc_status__read(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long value = -1;
+	FILE *file;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	file = fopen(path, "re");
+	if (!file)
+		return -1;
+	while (fgets(line, sizeof(line), file)) {
+		if (proc_status__field(line, field, &value))
+			break;
+	}
+	fclose(file);
+	return value;
+}
+
+bool proc_comm__read(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	size_t length;
+	FILE *file;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	file = fopen(path, "re");
+	if (!file)
+		return false;
+	/* The whole file is the name, less the newline the kernel ends it with. */
+	length = fread(comm, 1, size - 1, file);
+	fclose(file);
+	if (length && comm[length - 1] == '\n')
+		length--;
+	comm[length] = '\0';
+	return true;
+}

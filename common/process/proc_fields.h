@@ -6,6 +6,8 @@
 #define PROC_FIELDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The state letter and the flags of a /proc/PID/stat line. The command name
@@ -19,5 +21,14 @@ bool proc_stat__parse(const char *line, char *state, unsigned long *flags);
  * ("Tgid", "VmRSS"). Returns false for another field or no number.
  */
 bool proc_status__field(const char *line, const char *field, long *value);
+
+/* A numeric field ("Tgid", "VmRSS") of /proc/PID/status, or -1. */
+long proc_status__read(pid_t pid, const char *field);
+
+/*
+ * The command name of `pid`, raw: the process sets it (prctl PR_SET_NAME) to
+ * any bytes, a newline among them. False once the process is gone.
+ */
+bool proc_comm__read(pid_t pid, char *comm, size_t size);
 
 #endif

@@ -28,6 +28,7 @@ struct symbolizer {
 	pid_t pid;
 	char program[PATH_MAX];		/* the target's executable, as its maps name it */
 	struct frame_origins *origins;
+	bool owns_origins;	/* not shared with the symbolizers of other processes */
 };
 
 /* The executable's path, to tell the program's frames from the libraries'. */
@@ -48,19 +49,21 @@ static struct bcc_symbol_option symbol_options = {
 	.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
 };
 
-struct symbolizer *symbolizer__new(pid_t pid)
+struct symbolizer *symbolizer__new(pid_t pid, struct frame_origins *shared_origins)
 {
 	struct symbolizer *symbolizer = calloc(1, sizeof(*symbolizer));
 
 	if (!symbolizer)
 		return NULL;
 	symbolizer->pid = pid;
-	symbolizer->origins = frame_origins__new();
+	symbolizer->owns_origins = !shared_origins;
+	symbolizer->origins = shared_origins ?: frame_origins__new();
 	symbolizer->cache = bcc_symcache_new(pid, &symbol_options);
 	if (!symbolizer->cache || !symbolizer->origins) {
 		if (symbolizer->cache)
 			bcc_free_symcache(symbolizer->cache, pid);
-		frame_origins__free(symbolizer->origins);
+		if (symbolizer->owns_origins)
+			frame_origins__free(symbolizer->origins);
 		free(symbolizer);
 		return NULL;
 	}
@@ -76,7 +79,8 @@ void symbolizer__free(struct symbolizer *symbolizer)
 		bcc_free_symcache(symbolizer->retired[--symbolizer->retired_count], symbolizer->pid);
 	free(symbolizer->retired);
 	bcc_free_symcache(symbolizer->cache, symbolizer->pid);
-	frame_origins__free(symbolizer->origins);
+	if (symbolizer->owns_origins)
+		frame_origins__free(symbolizer->origins);
 	free(symbolizer);
 }
 
@@ -101,7 +105,7 @@ const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, ch
 	struct bcc_symbol symbol = {0};
 	const char *found;
 
-	if (bcc_symcache_resolve(symbolizer->cache, address, &symbol) != 0) {
+	if (!symbolizer || bcc_symcache_resolve(symbolizer->cache, address, &symbol) != 0) {
 		snprintf(name, size, "%s", UNKNOWN_FRAME);
 		return name;
 	}
@@ -117,7 +121,7 @@ const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, ch
 
 struct frame_origins *symbolizer__origins(struct symbolizer *symbolizer)
 {
-	return symbolizer->origins;
+	return symbolizer ? symbolizer->origins : NULL;
 }
 
 size_t stack_map__read(int map_fd, uint64_t stack, uint64_t addresses[MAX_STACK_DEPTH])

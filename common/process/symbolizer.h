@@ -35,8 +35,12 @@ void frame_names__append(struct frame_names *names, const char *frame);
 
 struct symbolizer;
 
-/* A symbol cache for `pid`; it reads the maps now, so create it while the target lives. */
-struct symbolizer *symbolizer__new(pid_t pid);
+/*
+ * A symbol cache for `pid`; it reads the maps now, so create it while the
+ * target lives. The origins of its names go to `shared_origins` (those of a
+ * set of processes, freed by their owner), or to its own when NULL.
+ */
+struct symbolizer *symbolizer__new(pid_t pid, struct frame_origins *shared_origins);
 
 /* Free it only after every uprobe is detached (see symbolizer.c). Accepts NULL. */
 void symbolizer__free(struct symbolizer *symbolizer);
@@ -47,12 +51,14 @@ void symbolizer__free(struct symbolizer *symbolizer);
  */
 struct frame_origins *symbolizer__origins(struct symbolizer *symbolizer);
 
+
 /* Re-reads the target's maps, for libraries mapped since creation. */
 void symbolizer__refresh(struct symbolizer *symbolizer);
 
 /*
  * The demangled function name covering `address` copied into `name` (no
- * module, no offset: one function is one flame-graph box), or UNKNOWN_FRAME.
+ * module, no offset: one function is one flame-graph box), or UNKNOWN_FRAME
+ * (always, for a NULL symbolizer: a process gone before its symbols were read).
  */
 const char *symbolizer__name(struct symbolizer *symbolizer, uint64_t address, char *name,
 			     size_t size);

@@ -49,6 +49,31 @@ static enum cli_result parse_id(const char *what, const char *text, pid_t *id)
 	return CLI_CONTINUE;
 }
 
+/* -p PID[,PID...], and -p repeated: each adds its processes to the list. */
+static enum cli_result parse_pids(const char *text, struct cli_settings *settings)
+{
+	char list[256], *item, *rest;
+	enum cli_result result;
+
+	if (strlen(text) >= sizeof(list))
+		return cli_usage_error("-p '%.32s...' is too long: give at most %d PIDs", text,
+				       CLI_MAX_PIDS);
+	strcpy(list, text);
+	for (item = strtok_r(list, ",", &rest); item; item = strtok_r(NULL, ",", &rest)) {
+		if (settings->pid_count == CLI_MAX_PIDS)
+			return cli_usage_error("too many PIDs: -p takes at most %d (use --cgroup for a larger set)",
+					       CLI_MAX_PIDS);
+		result = parse_id("PID", item, &settings->pids[settings->pid_count]);
+		if (result != CLI_CONTINUE)
+			return result;
+		settings->pid_count++;
+	}
+	if (!settings->pid_count)
+		return cli_usage_error("invalid PID '%s': give a process ID", text);
+	settings->pid = settings->pid_count == 1 ? settings->pids[0] : 0;
+	return CLI_CONTINUE;
+}
+
 /* One option getopt_long returned that is not the tool's own; `argv` names it in messages. */
 static enum cli_result parse_shared_option(const struct cli_spec *spec,
 					   struct cli_settings *settings, int option, char **argv)
@@ -58,7 +83,7 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 		cli_print_help(spec, stdout);
 		return CLI_EXIT_OK;
 	case 'p':
-		return parse_id("PID", optarg, &settings->pid);
+		return parse_pids(optarg, settings);
 	case 't':
 		return parse_id("TID", optarg, &settings->tid);
 	case 'c':
@@ -87,6 +112,12 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 		if (!unwind_mode__parse(optarg, &settings->unwind))
 			return cli_usage_error("--unwind takes auto, fp or cfi, not '%s'", optarg);
 		return CLI_CONTINUE;
+	case CLI_OPT_CHILDREN:
+		settings->children = true;
+		return CLI_CONTINUE;
+	case CLI_OPT_CGROUP:
+		settings->cgroup = optarg;
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;
@@ -97,7 +128,7 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 	}
 }
 
-/* The duration, then checks that there is exactly one target. */
+/* The duration, then checks that the targets make one set; none is the whole host. */
 static enum cli_result finish(struct cli_settings *settings, int argc, char **argv)
 {
 	if (optind < argc && !parse_u64(argv[optind++], 1, UINT32_MAX, &settings->duration_s))
@@ -107,10 +138,16 @@ static enum cli_result finish(struct cli_settings *settings, int argc, char **ar
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (settings->print_ebpf)
 		return CLI_CONTINUE;
-	if (settings->command && (settings->pid || settings->tid))
+	if (settings->command && (settings->pid_count || settings->tid))
 		return cli_usage_error("-c cannot be combined with -p or -t: give one target");
-	if (!settings->command && !settings->pid && !settings->tid)
-		return cli_usage_error("no target: give -p PID or -c COMMAND");
+	if (settings->cgroup && (settings->command || settings->pid_count || settings->tid))
+		return cli_usage_error("--cgroup cannot be combined with -p, -t or -c: give one target");
+	if (settings->tid && settings->pid_count > 1)
+		return cli_usage_error("-t names one thread: give -p with one PID, or leave -p out");
+	if (settings->tid && settings->children)
+		return cli_usage_error("-t traces one thread: --children cannot follow its forks");
+	if (settings->children && !settings->command && !settings->pid_count)
+		return cli_usage_error("--children follows the processes of -p or -c: give one of them");
 	return CLI_CONTINUE;
 }
 

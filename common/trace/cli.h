@@ -1,5 +1,6 @@
 /*
- * The command line both tools share: the target (-p, -t, -c), the output (-f,
+ * The command line both tools share: the target (-p, -t, -c, --children,
+ * --cgroup, or the whole host), the output (-f,
  * -T, --json), the stack map size, --ebpf, -v and the duration, parsed from
  * each tool's option table (struct cli_spec), which also gives --help.
  */
@@ -14,10 +15,17 @@
 
 #include "unwind/unwind_tables.h"
 
+/* Processes -p can list. */
+#define CLI_MAX_PIDS 64
+
 struct cli_settings {
-	pid_t pid;			/* -p */
+	pid_t pid;			/* -p with one PID (or -t's process): a one-process trace */
+	pid_t pids[CLI_MAX_PIDS];	/* -p PID[,PID...] */
+	size_t pid_count;
 	pid_t tid;			/* -t: 0 traces every thread */
 	const char *command;		/* -c */
+	bool children;			/* --children: and what the targets start */
+	const char *cgroup;		/* --cgroup: a cgroup v2 directory */
 	bool folded;			/* -f */
 	uint64_t top;			/* -T */
 	const char *json_path;		/* --json */
@@ -40,6 +48,8 @@ enum cli_long_only_option {
 	CLI_OPT_EBPF,
 	CLI_OPT_SVG,
 	CLI_OPT_UNWIND,
+	CLI_OPT_CHILDREN,
+	CLI_OPT_CGROUP,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 

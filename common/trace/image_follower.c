@@ -24,6 +24,18 @@ uint64_t image_follower__count(struct bcc_module *program, enum image_event even
 	return count;
 }
 
+uint32_t image_follower__exec_generation(struct bcc_module *program, pid_t pid)
+{
+	int fd = bcc_module__map_fd(program, "exec_generations");
+	uint32_t tgid = pid, execs = 0;
+
+	/* One process's program counts every exec in image_events. */
+	if (fd < 0)
+		return image_follower__count(program, IMAGE_EVENT_EXEC);
+	bpf_lookup_elem(fd, &tgid, &execs);
+	return execs;
+}
+
 /*
  * Probes the dynamic loader of the program the target runs now (it changes at
  * exec), unless that loader is probed already. A static program has none.
@@ -70,6 +82,9 @@ static int follow_events(struct image_follower *follower)
 	for (event = 0; event < IMAGE_EVENTS; event++)
 		follower->seen[event] = image_follower__count(follower->program, event);
 	exec = follower->seen[IMAGE_EVENT_EXEC] != execs_seen;
+	/* A set without one target: the tool rescans its members. */
+	if (!follower->target->pid)
+		return follower->follow ? follower->follow(follower->context, exec) : 0;
 	if (exec) {
 		target__reread_comm(follower->target);
 		err = watch_loader(follower);
@@ -105,6 +120,8 @@ int image_follower__start(struct image_follower *follower)
 
 	if (err || follower->target->spawned)
 		return err;
+	if (!follower->target->pid)
+		return follow_events(follower);
 	return watch_loader(follower) ?: follow_events(follower);
 }
 

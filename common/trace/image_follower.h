@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bpf/bcc_module.h"
 #include "image_events.h"
@@ -60,5 +61,11 @@ int image_follower__on_wake(void *follower);
 
 /* How many events of a kind the BPF program has counted (execs: the image running). */
 uint64_t image_follower__count(struct bcc_module *program, enum image_event event);
+
+/*
+ * Which of its images process `pid` runs: its execs during the trace, as the
+ * BPF program stamps its events with them (process_exec_generation).
+ */
+uint32_t image_follower__exec_generation(struct bcc_module *program, pid_t pid);
 
 #endif

@@ -25,6 +25,8 @@ void report_output__write(const struct cli_settings *settings, const struct trac
 
 void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb)
 {
+	if (session->rss_start_kb < 0)
+		return;	/* a set: each process's RSS is in its row of the process table */
 	fprintf(stderr, "%s: RSS %ld kB -> %ld kB (%+ld kB) over the same time", program_name,
 		session->rss_start_kb, session->rss_end_kb,
 		session->rss_end_kb - session->rss_start_kb);
@@ -94,6 +96,7 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 
 int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
+			    const struct process_totals *processes,
 			    const struct interval_sampler *sampler,
 			    const struct unwind_tables *unwind)
 {
@@ -103,6 +106,8 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 	stack_quality__measure(report, &quality);
 	stack_quality__write_json(&quality, stack_report__unit(report), writer);
 	unwind_tables__write_json(unwind, writer);
+	if (processes)
+		process_totals__write_json(processes, writer);
 	stack_report__write_json(report, writer);
 	json_writer__end_object(writer);
 	return output_file__commit(file);

@@ -10,6 +10,7 @@
 #include "trace/interval_sampler.h"
 #include "report/json_writer.h"
 #include "report/output_file.h"
+#include "report/process_totals.h"
 #include "report/stack_report.h"
 #include "report/trace_losses.h"
 #include "trace/trace_session.h"
@@ -36,8 +37,10 @@ void report_output__write(const struct cli_settings *settings, const struct trac
 /*
  * "<tool>: RSS A kB -> B kB (+C kB) over the same time; N kB attributed" on
  * stderr; without the attributed part when `attributed_kb` is negative.
+ * Nothing for a set, whose RSS is each process's (process_totals).
  */
 void report_output__print_rss(const struct trace_session *session, int64_t attributed_kb);
+
 
 /*
  * "<tool>: N of M stacks (P% of the <unit>) reached the thread's root;
@@ -75,11 +78,12 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 
 /*
  * Writes the intervals of -i (when `sampler` was started), the stack quality,
- * the unwinding and the stacks, closes the object and puts the file in place.
+ * the unwinding, a set's `processes` (NULL for one process) and the stacks, closes the object and puts the file in place.
  * Returns 0, or prints and returns -errno.
  */
 int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
+			    const struct process_totals *processes,
 			    const struct interval_sampler *sampler,
 			    const struct unwind_tables *unwind);
 

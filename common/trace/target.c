@@ -20,7 +20,7 @@
 /* /proc/PID/stat flags: the task is a kernel thread (include/linux/sched.h). */
 #define PF_KTHREAD 0x00200000
 
-static void target__init(struct target *target)
+void target__init(struct target *target)
 {
 	memset(target, 0, sizeof(*target));
 	target->pidfd = -1;
@@ -35,28 +35,12 @@ static void set_comm(struct target *target, const char *comm)
 	untrusted_text__escape(target->comm, target->printable_comm, sizeof(target->printable_comm));
 }
 
-/*
- * The process sets its name (prctl PR_SET_NAME) to any bytes, a newline
- * among them: the whole file is the name, less the newline the kernel ends it with.
- */
 static void read_comm(struct target *target)
 {
-	char path[64], comm[sizeof(target->comm)];
-	size_t length;
-	FILE *file;
+	char comm[sizeof(target->comm)];
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)target->pid);
-	file = fopen(path, "re");
-	if (!file) {
+	if (!proc_comm__read(target->pid, comm, sizeof(comm)))
 		snprintf(comm, sizeof(comm), "%d", (int)target->pid);
-		set_comm(target, comm);
-		return;
-	}
-	length = fread(comm, 1, sizeof(comm) - 1, file);
-	fclose(file);
-	if (length && comm[length - 1] == '\n')
-		length--;
-	comm[length] = '\0';
 	set_comm(target, comm);
 }
 
@@ -83,26 +67,7 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	return proc_stat__parse(line, state, flags) ? 0 : -EIO;
 }
 
-/* A numeric field ("Tgid", "VmRSS") of /proc/PID/status, or -1. */
-static long read_status_field(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long value = -1;
-	FILE *file;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	file = fopen(path, "re");
-	if (!file)
-		return -1;
-	while (fgets(line, sizeof(line), file)) {
-		if (proc_status__field(line, field, &value))
-			break;
-	}
-	fclose(file);
-	return value;
-}
-
-static int check_process(pid_t pid)
+int target__check_process(pid_t pid)
 {
 	unsigned long flags;
 	char state;
@@ -138,7 +103,7 @@ int target__open(struct target *target, pid_t pid, pid_t tid)
 
 	target__init(target);
 	if (tid) {
-		pid_t owner = read_status_field(tid, "Tgid");
+		pid_t owner = proc_status__read(tid, "Tgid");
 
 		if (owner <= 0) {
 			print_error("cannot trace TID %d: no such thread (check the TID with ps -L)",
@@ -154,7 +119,7 @@ int target__open(struct target *target, pid_t pid, pid_t tid)
 			return -ESRCH;
 		}
 	}
-	err = check_process(pid);
+	err = target__check_process(pid);
 	if (err)
 		return err;
 	target->pid = pid;
@@ -302,6 +267,8 @@ bool target__has_exited(struct target *target)
 
 	if (target->exited)
 		return true;
+	if (!target->pid)
+		return false;	/* a set of processes: it never ends as one */
 	if (target->pidfd >= 0 && poll(&exit_event, 1, 0) <= 0)
 		return false;
 	if (target->spawned)
@@ -322,7 +289,7 @@ void target__describe_end(const struct target *target, char *text, size_t size)
 
 long target__rss_kb(const struct target *target)
 {
-	return read_status_field(target->pid, "VmRSS");
+	return proc_status__read(target->pid, "VmRSS");
 }
 
 bool target__take_stop(struct target *target)

@@ -24,6 +24,15 @@ struct target {
 	char exe_path[PATH_MAX];
 };
 
+/* No process yet (pid 0): a trace of a set that has no single target. */
+void target__init(struct target *target);
+
+/*
+ * Checks that `pid` is a live user process other than ourselves. Prints the
+ * reason and returns -errno when it is not.
+ */
+int target__check_process(pid_t pid);
+
 /*
  * Checks that `pid` (and `tid`, if non-zero) is a live user process other than
  * ourselves and opens it. When `pid` is 0 the process is the one owning `tid`.

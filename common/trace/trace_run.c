@@ -1,15 +1,17 @@
 #include "trace/trace_run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/errors.h"
 #include "process/user_address_space.h"
 
 /*
  * The tool's -D settings, and those every program has: what it traces
- * (traced_processes.h), its stack map, the end of user space, whether a -c
+ * (traced_processes.h; `pid` is the one process, or a -c command), its stack map, the end of user space, whether a -c
  * command stops at each image event (image_event_probes.h), and the unwind
  * tables' sizes.
  */
@@ -17,7 +19,8 @@ static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_define
 {
 	const struct cli_settings *settings = run->settings;
 
-	return bpf_defines__add(defines, "TARGET_TGID", pid) ?:
+	return traced_set__add_defines(&run->set, defines) ?:
+	       bpf_defines__add(defines, "TARGET_TGID", pid) ?:
 	       bpf_defines__add(defines, "TARGET_TID", settings->tid) ?:
 	       bpf_defines__add(defines, "STACK_STORAGE_SIZE", settings->stack_storage_size) ?:
 	       bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes()) ?:
@@ -34,7 +37,8 @@ static int print_program(struct trace_run *run)
 	int exit_code = 1;
 
 	run->unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
-	if (run->unwind && !add_defines(run, settings->pid, &defines)) {
+	if (run->unwind && !traced_set__open(&run->set, settings) &&
+	    !add_defines(run, settings->pid, &defines)) {
 		bcc_module__print(stdout, run->tool->bpf_text, &defines);
 		exit_code = 0;
 	}
@@ -42,17 +46,31 @@ static int print_program(struct trace_run *run)
 	return exit_code;
 }
 
-/* Opens the target (-p, -t) or starts the command, held at its gate (-c). 0 or -errno. */
+/*
+ * Checks the set, then opens the one process (-p, -t) or starts the command,
+ * held at its gate (-c). 0 or -errno.
+ */
 static int open_target(struct trace_run *run)
 {
 	const struct cli_settings *settings = run->settings;
 	int removed = uprobes__remove_stale();
+	int err;
 
 	if (removed > 0)
 		print_warning("removed %d uprobe events left behind by an earlier run that was killed",
 			      removed);
-	return settings->command ? target__spawn(&run->target, settings->command)
-				 : target__open(&run->target, settings->pid, settings->tid);
+	target__init(&run->target);
+	err = traced_set__open(&run->set, settings);
+	if (err)
+		return err;
+	if (settings->command) {
+		err = target__spawn(&run->target, settings->command);
+		run->set.command = run->target.pid;
+		return err;
+	}
+	if (traced_set__is_one_process(&run->set))
+		return target__open(&run->target, settings->pid, settings->tid);
+	return 0;
 }
 
 /* The program for the target, with the unwind tables of what it maps. 0 or -errno. */
@@ -62,8 +80,9 @@ static int compile(struct trace_run *run)
 	struct bpf_defines defines = {0};
 	int err = -EINVAL;
 
-	run->unwind = unwind_tables__new(run->target.pid, settings->unwind, !settings->command,
-					 settings->verbose);
+	/* Other processes' tables come as the walk meets them. */
+	run->unwind = unwind_tables__new(run->target.pid ?: getpid(), settings->unwind,
+					 run->target.pid && !settings->command, settings->verbose);
 	if (run->unwind && !add_defines(run, run->target.pid, &defines))
 		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
 	bpf_defines__free(&defines);
@@ -82,15 +101,27 @@ static int prepare_attach(struct trace_run *run)
 
 	run->tool->words(run->tool_state, &run->words);
 	run->scope = (struct traced_scope){.process = {pid, run->target.comm}};
+	if (traced_set__is_one_process(&run->set)) {
+		snprintf(run->traced_name, sizeof(run->traced_name), "PID %d (%s)", (int)pid,
+			 run->target.printable_comm);
+	} else {
+		traced_set__describe(&run->set, run->traced_name, sizeof(run->traced_name));
+		run->scope.set = run->traced_name;
+	}
 	run->report = stack_report__new(run->words.unit, run->words.count_name);
 	run->probes = uprobe_set__new();
-	/* The symbol cache reads the maps now, and again whenever they change. */
-	run->symbolizer = symbolizer__new(pid);
 	if (!run->report || !run->probes)
 		return -ENOMEM;
-	if (!run->symbolizer) {
-		print_error("cannot read the symbols of PID %d", (int)pid);
-		return -EIO;
+	/*
+	 * The symbol cache reads the maps now, and again whenever they change. A
+	 * set's processes get theirs at the report (process_table).
+	 */
+	if (pid) {
+		run->symbolizer = symbolizer__new(pid, NULL);
+		if (!run->symbolizer) {
+			print_error("cannot read the symbols of PID %d", (int)pid);
+			return -EIO;
+		}
 	}
 	run->follower = (struct image_follower){
 		.program = run->program, .probes = run->probes, .target = &run->target,
@@ -151,12 +182,50 @@ int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_
 	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
 	if (trace_session__interrupted_at_start(&exit_code))
 		return exit_code;
-	if (prepare_attach(run) || tool->attach(tool_state, run) ||
-	    image_follower__start(&run->follower) || wait_until_ready(run))
+	if (prepare_attach(run) || traced_set__start(&run->set, run->program) ||
+	    tool->attach(tool_state, run) || image_follower__start(&run->follower) ||
+	    wait_until_ready(run))
 		return 1;
 	if (trace_session__interrupted_at_start(&exit_code))
 		return exit_code;
 	return TRACE_RUN_GO_ON;
+}
+
+static int note_member(pid_t pid, void *context)
+{
+	return process_table__note_start(context, pid);
+}
+
+/* A set's members now, with their RSS: its growth is set beside each one's figures. */
+static int note_members(struct trace_run *run)
+{
+	int err = traced_set__foreach(&run->set, run->program, note_member, &run->processes);
+
+	if (err)
+		print_error("cannot list the traced processes: %s", strerror(-err));
+	return err;
+}
+
+int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *naming)
+{
+	struct traced_process *process;
+
+	*naming = (struct stack_naming){
+		.exec_generation = image_follower__exec_generation(run->program, pid)};
+	if (traced_set__is_one_process(&run->set)) {
+		naming->symbolizer = run->symbolizer;
+		naming->origins = symbolizer__origins(run->symbolizer);
+		naming->exited = run->target.exited;
+		return 0;
+	}
+	process = process_table__get(&run->processes, pid);
+	if (!process || !process_table__origins(&run->processes))
+		return -ENOMEM;
+	naming->symbolizer = process->symbolizer;
+	naming->origins = process_table__origins(&run->processes);
+	naming->owner = &process->owner;
+	naming->exited = traced_process__exited(process);
+	return 0;
 }
 
 /* -i: the tool's figures now. */
@@ -180,18 +249,60 @@ int trace_run__trace(struct trace_run *run)
 	char probes[64] = "";
 
 	trace_session__start(&run->session, &run->target);
+	if (note_members(run))
+		return 1;
 	if (interval_sampler__start(&run->sampler, settings, &figures, &run->target,
 				    &run->session))
 		return 1;
 	if (run->tool->counts_probes)
 		snprintf(probes, sizeof(probes), " through %zu uprobes",
 			 uprobe_set__count(run->probes));
-	fprintf(stderr, "Tracing %s of PID %d (%s)%s%s... Hit Ctrl-C to end.\n", run->words.traced,
-		(int)run->target.pid, run->target.printable_comm, probes,
-		settings->tid ? ", one thread" : "");
+	fprintf(stderr, "Tracing %s of %s%s%s... Hit Ctrl-C to end.\n", run->words.traced,
+		run->traced_name, probes, settings->tid ? ", one thread" : "");
 	target__continue(&run->target);
 	trace_session__wait(&run->session, &run->target, settings->duration_s, &follow_images);
 	return TRACE_RUN_GO_ON;
+}
+
+static bool has_stacks(const struct process_totals *totals, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < process_totals__length(totals); i++) {
+		if (process_totals__entry(totals, i)->pid == pid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A set's figures per process, beside each one's RSS over the trace: the
+ * processes its stacks name, and those whose RSS grew without a stack (a
+ * host has hundreds that did neither). 0, or 1 after saying why.
+ */
+static int total_processes(struct trace_run *run)
+{
+	const struct traced_process *process;
+	size_t i;
+	int err = 0;
+
+	run->process_totals = process_totals__from_report(run->report);
+	process_table__finish(&run->processes);
+	for (i = 0; run->process_totals && !err && i < run->processes.count; i++) {
+		process = run->processes.items[i];
+		if (!has_stacks(run->process_totals, process->pid) &&
+		    (traced_process__exited(process) || process->rss_end_kb <= process->rss_start_kb))
+			continue;
+		err = traced_process__exited(process)
+			      ? process_totals__set_exited(run->process_totals, &process->owner)
+			      : process_totals__set_rss(run->process_totals, &process->owner,
+							process->rss_start_kb, process->rss_end_kb);
+	}
+	if (!run->process_totals || err) {
+		print_error("cannot total the traced processes: out of memory");
+		return 1;
+	}
+	return 0;
 }
 
 int trace_run__report(struct trace_run *run)
@@ -199,7 +310,7 @@ int trace_run__report(struct trace_run *run)
 	const struct tool *tool = run->tool;
 	int err;
 
-	if (!run->target.exited)
+	if (run->symbolizer && !run->target.exited)
 		symbolizer__refresh(run->symbolizer);
 	err = tool->collect(run->tool_state, run, run->report, true) ?:
 	      interval_sampler__annotate(&run->sampler, run->report);
@@ -207,10 +318,14 @@ int trace_run__report(struct trace_run *run)
 		print_error("cannot read the traced %s: %s", run->words.events, strerror(-err));
 		return 1;
 	}
+	if (!traced_set__is_one_process(&run->set) && total_processes(run))
+		return 1;
 	report_output__write(run->settings, &run->scope, run->report, run->words.text_title);
 	if (tool->print_text)
 		tool->print_text(run->tool_state, run);
 	tool->print_summary(run->tool_state, run);
+	if (run->process_totals)
+		process_totals__write_text(run->process_totals, stderr);
 	report_output__print_stacks(run->report, run->unwind);
 	interval_sampler__print_classes(&run->sampler, run->report);
 	if (run->files.json && tool->write_json(run->tool_state, run, run->files.json))
@@ -218,7 +333,8 @@ int trace_run__report(struct trace_run *run)
 	if (run->files.svg &&
 	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->scope,
 				     &run->session, run->report, run->words.unit,
-				     symbolizer__origins(run->symbolizer)))
+				     run->symbolizer ? symbolizer__origins(run->symbolizer)
+						     : process_table__origins(&run->processes)))
 		return 1;
 	return 0;
 }
@@ -233,6 +349,8 @@ void trace_run__free(struct trace_run *run)
 	symbolizer__free(run->symbolizer);
 	stack_report__free(run->report);
 	unwind_tables__free(run->unwind);
+	process_totals__free(run->process_totals);
+	process_table__free(&run->processes);
 	if (run->target.pid)
 		target__close(&run->target);
 }

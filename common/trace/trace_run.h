@@ -14,6 +14,7 @@
 #ifndef TRACE_RUN_H
 #define TRACE_RUN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -25,7 +26,9 @@
 #include "trace/cli.h"
 #include "trace/image_follower.h"
 #include "trace/interval_sampler.h"
+#include "trace/process_table.h"
 #include "trace/target.h"
+#include "trace/traced_set.h"
 #include "trace/trace_session.h"
 #include "bpf/uprobes.h"
 #include "unwind/unwind_tables.h"
@@ -83,8 +86,12 @@ struct trace_run {
 	const struct tool *tool;
 	void *tool_state;
 	const struct cli_settings *settings;
-	struct target target;
-	struct traced_scope scope;	/* the target, as the outputs name it */
+	struct traced_set set;
+	struct target target;		/* the one process or -c command; pid 0 for a set without */
+	struct traced_scope scope;	/* the traced set, as the outputs name it */
+	struct process_table processes;	/* a set's members, met at the start or in its events */
+	struct process_totals *process_totals;	/* a set's, per process, at the report; else NULL */
+	char traced_name[PATH_MAX + 64];	/* "PID 181 (redis-server)", "every process" */
 	struct bcc_module *program;
 	struct unwind_tables *unwind;
 	struct report_files files;
@@ -96,6 +103,18 @@ struct trace_run {
 	struct report_words words;
 	struct stack_report *report;
 };
+
+/* How the stacks of one traced process are named and kept (trace_run__naming). */
+struct stack_naming {
+	struct symbolizer *symbolizer;		/* NULL once it exited: its frames are [unknown] */
+	struct frame_origins *origins;		/* where names' origins go, for the flame graph */
+	const struct stack_owner *owner;	/* NULL in a trace of one process */
+	uint32_t exec_generation;		/* the image it runs now (image_follower.h) */
+	bool exited;				/* during the trace: what it held is gone */
+};
+
+/* The naming of process `pid`'s stacks: 0, or -ENOMEM. */
+int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *naming);
 
 /*
  * A tool's whole run, as its man page tells it: parse the command line;

@@ -213,20 +213,31 @@ static bool object_matches(const char *path, const char *object)
 	       file_name[3 + length] == '.';
 }
 
-static struct allocator_site *find_site(struct allocator_sites *sites, const char *object,
-					uint64_t offset)
+/* A process's own site by the path it is attached through; a set's by its file. */
+static bool same_object(const struct allocator_sites *sites, const struct allocator_site *site,
+			const char *object, const char *path, uint64_t inode)
+{
+	if (sites->shared_by_processes)
+		return site->inode == inode && !strcmp(site->path, path);
+	return !strcmp(site->object, object);
+}
+
+static struct allocator_site *find_site(const struct allocator_sites *sites, const char *object,
+					const char *path, uint64_t inode, uint64_t offset)
 {
 	size_t i;
 
 	for (i = 0; i < sites->count; i++) {
-		if (sites->items[i].file_offset == offset && !strcmp(sites->items[i].object, object))
+		if (sites->items[i].file_offset == offset &&
+		    same_object(sites, &sites->items[i], object, path, inode))
 			return &sites->items[i];
 	}
 	return NULL;
 }
 
 static struct allocator_site *add_site(struct allocator_sites *sites, size_t symbol,
-				       const char *object, const char *path, uint64_t offset)
+				       const char *object, const char *path, uint64_t inode,
+				       uint64_t offset)
 {
 	struct allocator_site *site;
 
@@ -244,18 +255,26 @@ static struct allocator_site *add_site(struct allocator_sites *sites, size_t sym
 	site->function = symbols.functions[symbol];
 	site->name = site->function->display ? site->function->display : symbols.names[symbol];
 	site->file_offset = offset;
+	site->inode = inode;
 	sites->count++;
 	return site;
 }
 
-/* Records that `path` was scanned where it is mapped at `start`; false if it already was. */
-static int note_scanned(struct allocator_sites *sites, const char *path, uint64_t start)
+/*
+ * Records that `path` was scanned where it is mapped at `start` (anywhere, in
+ * sites shared by processes); false if it already was.
+ */
+static int note_scanned(struct allocator_sites *sites, const char *path, uint64_t start,
+			uint64_t inode)
 {
 	struct scanned_mapping *mapping;
 	size_t i;
 
+	if (sites->shared_by_processes)
+		start = 0;
 	for (i = 0; i < sites->scanned_count; i++) {
-		if (sites->scanned[i].start == start && !strcmp(sites->scanned[i].path, path))
+		if (sites->scanned[i].start == start && sites->scanned[i].inode == inode &&
+		    !strcmp(sites->scanned[i].path, path))
 			return 0;
 	}
 	if (growable_array__reserve(&sites->scanned, &sites->scanned_capacity,
@@ -266,6 +285,7 @@ static int note_scanned(struct allocator_sites *sites, const char *path, uint64_
 	if (!mapping->path)
 		return -ENOMEM;
 	mapping->start = start;
+	mapping->inode = inode;
 	sites->scanned_count++;
 	return 1;
 }
@@ -291,7 +311,7 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 		return 0;
 	if (scan->object && !object_matches(entry->path, scan->object))
 		return 0;
-	is_new = note_scanned(scan->sites, entry->path, entry->start);
+	is_new = note_scanned(scan->sites, entry->path, entry->start, entry->inode);
 	if (is_new <= 0)
 		return is_new;
 	/* A memfd is never on disk; libbcc finds it through the target's fds. */
@@ -315,11 +335,11 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 		if (!found[i].found || offset < entry->file_offset ||
 		    offset - entry->file_offset >= mapped_size)
 			continue;
-		site = find_site(scan->sites, object, offset);
+		site = find_site(scan->sites, object, entry->path, entry->inode, offset);
 		if (site && site->mapped)
 			continue;	/* an alias of a function already named */
 		if (!site)
-			site = add_site(scan->sites, i, object, entry->path, offset);
+			site = add_site(scan->sites, i, object, entry->path, entry->inode, offset);
 		if (!site)
 			return -ENOMEM;
 		site->start = entry->start + offset - entry->file_offset;
@@ -335,6 +355,22 @@ int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *
 
 	list_symbols();
 	return proc_maps__foreach(pid, scan_mapping, &scan);
+}
+
+void allocator_sites__copy_placements(struct allocator_sites *sites,
+				      const struct allocator_sites *attached)
+{
+	const struct allocator_site *same;
+	size_t i;
+
+	for (i = 0; i < sites->count; i++) {
+		struct allocator_site *site = &sites->items[i];
+
+		same = find_site(attached, site->object, site->path,
+				 site->inode, site->file_offset);
+		if (same)
+			site->probe_offset = same->probe_offset;
+	}
 }
 
 void allocator_sites__forget_mappings(struct allocator_sites *sites)

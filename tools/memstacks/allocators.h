@@ -23,6 +23,7 @@ struct allocator_site {
 	const char *name;	/* what the leaf frame says: malloc, je_mallocx, operator new(unsigned long) */
 	char *object;		/* path to attach to: /proc/PID/root/..., or /proc/PID/map_files/... */
 	char *path;		/* the object's path as the target's maps give it */
+	uint64_t inode;		/* the object's, from the maps: one file across processes */
 	uint64_t file_offset;
 	uint64_t probe_offset;	/* where its probes sit, from its entry */
 	char *placement;	/* why there, for -v */
@@ -35,7 +36,8 @@ struct allocator_site {
 /* Where an object's executable mapping was scanned: not scanned again there. */
 struct scanned_mapping {
 	char *path;
-	uint64_t start;
+	uint64_t start;		/* 0 in sites shared by processes: an object is scanned once */
+	uint64_t inode;
 };
 
 struct allocator_sites {
@@ -45,6 +47,12 @@ struct allocator_sites {
 	struct scanned_mapping *scanned;
 	size_t scanned_count;
 	size_t scanned_capacity;
+	/*
+	 * The sites of every process of a set, for probes attached for every
+	 * process: an object (path and inode) is one, wherever it is mapped.
+	 * Addresses (start, end) are then those of the first process it was seen in.
+	 */
+	bool shared_by_processes;
 };
 
 /*
@@ -55,6 +63,14 @@ struct allocator_sites {
  * site, named by the first in our table. Returns 0 or -errno.
  */
 int allocator_sites__scan(struct allocator_sites *sites, pid_t pid, const char *object);
+
+/*
+ * Gives each site of `sites` the probe placement of the same function in
+ * `attached` (sites shared by processes), so that the addresses the probes
+ * report in this process name their function.
+ */
+void allocator_sites__copy_placements(struct allocator_sites *sites,
+				      const struct allocator_sites *attached);
 
 /* After an exec: no site is mapped any more until a scan finds it again. */
 void allocator_sites__forget_mappings(struct allocator_sites *sites);

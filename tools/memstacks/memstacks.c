@@ -69,6 +69,7 @@ static int attach(void *tool, struct trace_run *run)
 
 	memstacks->watch = (struct image_watch){
 		.follower = &run->follower,
+		.set = &run->set,
 		.object = settings->object,
 		.all_mode = settings->all,
 		.probe_at_entry = settings->probe_at_entry,
@@ -110,12 +111,11 @@ static int collect(void *tool, struct trace_run *run, struct stack_report *repor
 	const struct memstacks_settings *settings = &memstacks->settings;
 
 	if (!at_end)
-		return memstacks_report__collect(report, NULL, run->program, run->symbolizer,
-						 &memstacks->watch.sites, false, UINT64_MAX);
+		return memstacks_report__collect(report, NULL, run, &memstacks->watch, false,
+						 UINT64_MAX);
 	memstacks_losses__read(&memstacks->losses, run->program);
-	return memstacks_report__collect(report, memstacks->failed, run->program,
-					 run->symbolizer, &memstacks->watch.sites, settings->all,
-					 born_before_ns(settings));
+	return memstacks_report__collect(report, memstacks->failed, run, &memstacks->watch,
+					 settings->all, born_before_ns(settings));
 }
 
 static void print_text(void *tool, const struct trace_run *run)
@@ -150,11 +150,11 @@ static void print_summary(void *tool, const struct trace_run *run)
 	const struct memstacks_settings *settings = &memstacks->settings;
 	const struct stack_report *report = run->report;
 
-	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of PID %d (%s) over %.2f s (%s)",
+	fprintf(stderr, "%s: %llu bytes %s in %llu allocations from %zu stacks of %s over %.2f s (%s)",
 		program_name, (unsigned long long)stack_report__total_value(report),
 		settings->all ? "allocated" : "unfreed",
 		(unsigned long long)stack_report__total_count(report),
-		stack_report__length(report), (int)run->target.pid, run->target.printable_comm,
+		stack_report__length(report), run->traced_name,
 		run->session.duration_s, trace_session__end_reason(&run->session));
 	trace_losses__print(&memstacks->losses.summary, stderr);
 	failed_requests__print_summary(memstacks->failed, stderr);
@@ -189,7 +189,8 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	failed_requests__write_json(memstacks->failed, &writer);
 	if (settings->min_age_ms)
 		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
-	return report_output__end_json(&writer, file, run->report, &run->sampler, run->unwind);
+	return report_output__end_json(&writer, file, run->report, run->process_totals,
+				      &run->sampler, run->unwind);
 }
 
 static enum cli_result parse(void *tool, int argc, char **argv,

@@ -10,10 +10,17 @@ enum memstacks_option {
 
 static const struct cli_option options[] = {
 	{'h', "help", NULL, "show this help and exit"},
-	{'p', "pid", "PID", "trace this process"},
+	{'p', "pid", "PID[,PID...]",
+	 "trace these processes (default: every process on the host)"},
 	{'t', "tid", "TID", "trace only this thread (of -p PID, or of its own process)"},
 	{'c', "command", "CMD",
 	 "run CMD (one quoted argument) and trace it from its first allocation"},
+	{CLI_OPT_CHILDREN, "children", NULL,
+	 "also trace the processes -p's or -c's processes start while\n"
+	 "tracing, through exec"},
+	{CLI_OPT_CGROUP, "cgroup", "PATH",
+	 "trace the processes of this cgroup v2 directory and its\n"
+	 "descendants, including those that join while tracing"},
 	{'a', "all", NULL, "count every allocation's requested bytes, frees ignored\n"
 			   "(default: bytes allocated while tracing and not freed by its end)"},
 	{'i', "interval", "SECONDS",
@@ -42,7 +49,8 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	.usage = "Usage: memstacks [-h] [-p PID | -c COMMAND] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
+	.usage = "Usage: memstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
+		 "                 [--children] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
 		 "                 [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
 		 "                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry]\n"
 		 "                 [--unwind MODE] [-v] [duration]\n",

@@ -63,6 +63,8 @@ static int compare_keys(const void *a, const void *b)
 	const struct stack_key *left = &((const struct keyed_total *)a)->key;
 	const struct stack_key *right = &((const struct keyed_total *)b)->key;
 
+	if (left->tgid != right->tgid)
+		return left->tgid < right->tgid ? -1 : 1;
 	if (left->stack != right->stack)
 		return left->stack < right->stack ? -1 : 1;
 	if (left->function != right->function)
@@ -87,10 +89,29 @@ static void keyed_totals__merge(struct keyed_totals *totals)
 	totals->count = write;
 }
 
-static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns)
+/* The naming of the process last asked for: blocks come grouped by process more often than not. */
+struct last_naming {
+	pid_t pid;		/* 0 before the first */
+	struct stack_naming naming;
+};
+
+static int name_process(struct last_naming *last, struct trace_run *run, pid_t pid)
 {
-	uint64_t address, next;
+	int err;
+
+	if (last->pid == pid)
+		return 0;
+	err = trace_run__naming(run, pid, &last->naming);
+	last->pid = err ? 0 : pid;
+	return err;
+}
+
+static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns,
+			    struct trace_run *run)
+{
+	struct block_key address, next;
 	struct stack_total total = {.allocations = 1};
+	struct last_naming last = {0};
 	struct live_block block;
 	void *previous = NULL;
 	int err;
@@ -102,6 +123,13 @@ static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_b
 			continue;	/* freed while we read */
 		if (block.allocated_ns >= born_before_ns)
 			continue;	/* too young for --min-age: maybe still in flight */
+		err = name_process(&last, run, address.tgid);
+		if (err)
+			return err;
+		if (block.exec_generation != last.naming.exec_generation)
+			continue;	/* the heap of an image its process replaced by exec */
+		if (last.naming.owner && last.naming.exited)
+			continue;	/* a set's process that exited: its heap went with it */
 		total.bytes = block.bytes;
 		err = keyed_totals__append(totals, &block.stack, &total);
 		if (err)
@@ -110,17 +138,24 @@ static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_b
 	return 0;
 }
 
-static int read_stack_totals(struct keyed_totals *totals, int fd,
-			     const struct allocator_sites *sites)
+static int read_stack_totals(struct keyed_totals *totals, int fd, struct image_watch *watch)
 {
+	const struct allocator_sites *sites = NULL;
 	struct stack_key key, next;
 	struct stack_total total;
 	void *previous = NULL;
+	uint32_t sites_pid = 0;
 	int err;
 
 	while (bpf_get_next_key(fd, previous, &next) == 0) {
 		key = next;
 		previous = &key;
+		if (key.tgid != sites_pid) {
+			sites = image_watch__sites_of(watch, key.tgid);
+			if (!sites)
+				return -ENOMEM;
+			sites_pid = key.tgid;
+		}
 		/* Called from inside an allocator function: counted by that one. */
 		if (allocator_sites__contains(sites, key.caller))
 			continue;
@@ -139,9 +174,10 @@ static int read_stack_totals(struct keyed_totals *totals, int fd,
  * allocator function called as the leaf.
  */
 static void name_frames(const struct stack_key *key, int stack_map_fd,
-			struct symbolizer *symbolizer, const struct allocator_sites *sites,
+			const struct stack_naming *naming, const struct allocator_sites *sites,
 			struct frame_names *names)
 {
+	struct symbolizer *symbolizer = naming->symbolizer;
 	uint64_t addresses[MAX_STACK_DEPTH + 1];
 	const char *leaf;
 	size_t depth;
@@ -153,42 +189,54 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	if (key->stack == MISSED_STACK)
 		frame_names__mark_missed(names);
 	leaf = allocator_sites__name_at(sites, key->function);
-	frame_origins__set(symbolizer__origins(symbolizer), leaf, ORIGIN_ALLOCATOR);
+	if (naming->origins)
+		frame_origins__set(naming->origins, leaf, ORIGIN_ALLOCATOR);
 	frame_names__append(names, leaf);
 }
 
 int memstacks_report__collect(struct stack_report *report, struct stack_report *failed,
-			      struct bcc_module *program, struct symbolizer *symbolizer,
-			      const struct allocator_sites *sites, bool all_mode,
+			      struct trace_run *run, struct image_watch *watch, bool all_mode,
 			      uint64_t born_before_ns)
 {
 	static struct frame_names names;
+	struct bcc_module *program = run->program;
 	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
+	const struct allocator_sites *sites;
 	struct keyed_totals totals = {0};
+	struct last_naming last = {0};
 	size_t i;
 	int err;
 
+	image_watch__start_naming(watch);
 	if (all_mode)
-		err = read_stack_totals(&totals, bcc_module__map_fd(program, "stack_totals"),
-					sites);
+		err = read_stack_totals(&totals, bcc_module__map_fd(program, "stack_totals"), watch);
 	else
 		err = read_live_blocks(&totals, bcc_module__map_fd(program, "live_blocks"),
-				       born_before_ns);
+				       born_before_ns, run);
 	if (err)
 		goto out;
 	keyed_totals__merge(&totals);
 	for (i = 0; i < totals.count && !err; i++) {
+		const struct stack_key *key = &totals.items[i].key;
 		const struct stack_total *total = &totals.items[i].total;
 
-		name_frames(&totals.items[i].key, stack_map_fd, symbolizer, sites, &names);
+		err = name_process(&last, run, key->tgid);
+		sites = err ? NULL : image_watch__sites_of(watch, key->tgid);
+		if (!sites) {
+			err = -ENOMEM;
+			break;
+		}
+		name_frames(key, stack_map_fd, &last.naming, sites, &names);
 		/* Every request of this stack failed: it shows among the failures only. */
 		if (total->allocations)
-			err = stack_report__add(report, names.frames, names.depth, total->bytes,
-						total->allocations);
+			err = stack_report__add_owned(report, last.naming.owner, names.frames,
+						      names.depth, total->bytes,
+						      total->allocations);
 		if (total->failed_requests && !err)
-			err = stack_report__add_largest(failed, names.frames, names.depth,
-							total->largest_failed_bytes,
-							total->failed_requests);
+			err = stack_report__add_largest_owned(failed, last.naming.owner,
+							      names.frames, names.depth,
+							      total->largest_failed_bytes,
+							      total->failed_requests);
 	}
 	stack_report__sort(report);
 	if (failed)

@@ -262,14 +262,51 @@ void page_baseline__free(struct page_baseline *baseline)
 
 bool page_baseline__had(const struct page_baseline *baseline, uint64_t address)
 {
-	const struct baseline_mapping *mapping =
-		find_range(baseline->mappings, baseline->count, sizeof(*baseline->mappings), address);
+	const struct baseline_mapping *mapping;
 	uint64_t page;
 
+	if (!baseline)
+		return false;
+	mapping = find_range(baseline->mappings, baseline->count, sizeof(*baseline->mappings),
+			     address);
 	if (!mapping)
 		return false;
 	if (!mapping->present)
 		return true;
 	page = (address - mapping->start) / PAGE_SIZE_4K;
 	return mapping->present[page / 64] & (1ULL << (page % 64));
+}
+
+int page_baselines__take(struct page_baselines *baselines, pid_t pid)
+{
+	struct page_baseline *baseline;
+
+	if (growable_array__reserve(&baselines->items, &baselines->capacity, baselines->count,
+				    sizeof(*baselines->items)))
+		return -ENOMEM;
+	baseline = page_baseline__take(pid);
+	if (!baseline)
+		return -errno;
+	baselines->items[baselines->count++] = (struct process_baseline){pid, baseline};
+	return 0;
+}
+
+const struct page_baseline *page_baselines__of(const struct page_baselines *baselines, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < baselines->count; i++) {
+		if (baselines->items[i].pid == pid)
+			return baselines->items[i].baseline;
+	}
+	return NULL;
+}
+
+void page_baselines__free(struct page_baselines *baselines)
+{
+	size_t i;
+
+	for (i = 0; i < baselines->count; i++)
+		page_baseline__free(baselines->items[i].baseline);
+	free(baselines->items);
 }

@@ -53,10 +53,31 @@ struct page_baseline *page_baseline__take(pid_t pid);
 void page_baseline__free(struct page_baseline *baseline);
 
 /*
- * Whether the page at `address` was present at the start. Mappings made since
- * had nothing; mappings too large to snapshot (over 1 GiB) are taken as full,
+ * Whether the page at `address` was present at the start (never, for a NULL
+ * baseline: a process born since). Mappings made since had nothing; mappings too large to snapshot (over 1 GiB) are taken as full,
  * so that no page of theirs is claimed by a fault nearby.
  */
 bool page_baseline__had(const struct page_baseline *baseline, uint64_t address);
+
+/* The baselines of a trace's processes, by PID. */
+struct page_baselines {
+	struct process_baseline {
+		pid_t pid;
+		struct page_baseline *baseline;
+	} *items;
+	size_t count;
+	size_t capacity;
+};
+
+/*
+ * Takes the baseline of `pid`. 0, or -errno; a process that exited first
+ * (-ESRCH, -ENOENT) is no error to a set.
+ */
+int page_baselines__take(struct page_baselines *baselines, pid_t pid);
+
+/* The baseline of `pid`, or NULL for a process born during the trace. */
+const struct page_baseline *page_baselines__of(const struct page_baselines *baselines, pid_t pid);
+
+void page_baselines__free(struct page_baselines *baselines);
 
 #endif

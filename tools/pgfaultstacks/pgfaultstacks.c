@@ -26,7 +26,7 @@ extern const char pgfaultstacks_bpf_text[];
 
 struct pgfaultstacks {
 	struct pgfaultstacks_settings settings;
-	struct page_baseline *baseline;	/* file pages present when tracing began */
+	struct page_baselines baselines;	/* file pages present when tracing began */
 	struct pgfault_totals totals;	/* of the last collect */
 };
 
@@ -108,24 +108,23 @@ static void print_summary(void *tool, const struct trace_run *run)
 	const struct pgfaultstacks *pgfaultstacks = tool;
 	const struct pgfaultstacks_settings *settings = &pgfaultstacks->settings;
 	const struct pgfault_totals *totals = &pgfaultstacks->totals;
-	const struct target *target = &run->target;
 	const struct trace_session *session = &run->session;
 	const struct stack_report *report = run->report;
 	const uint64_t *counters = totals->counters;
 	struct trace_losses losses = losses_of(totals);
 
 	if (settings->all_faults) {
-		fprintf(stderr, "%s: %llu page faults from %zu stacks of PID %d (%s) over %.2f s (%s)",
+		fprintf(stderr, "%s: %llu page faults from %zu stacks of %s over %.2f s (%s)",
 			program_name, (unsigned long long)stack_report__total_value(report),
-			stack_report__length(report), (int)target->pid, target->printable_comm,
+			stack_report__length(report), run->traced_name,
 			session->duration_s, trace_session__end_reason(session));
 	} else {
-		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of PID %d (%s) over %.2f s (%s); %llu faults in all",
+		fprintf(stderr, "%s: %llu pages (%llu anonymous, %llu file-backed, %llu shared memory) resident from %zu stacks of %s over %.2f s (%s); %llu faults in all",
 			program_name, (unsigned long long)stack_report__total_value(report),
 			(unsigned long long)totals->pages_by_class[PAGE_ANON],
 			(unsigned long long)totals->pages_by_class[PAGE_FILE],
 			(unsigned long long)totals->pages_by_class[PAGE_SHMEM],
-			stack_report__length(report), (int)target->pid, target->printable_comm,
+			stack_report__length(report), run->traced_name,
 			session->duration_s, trace_session__end_reason(session),
 			(unsigned long long)counters[COUNT_RAW_FAULTS]);
 	}
@@ -138,6 +137,9 @@ static void print_summary(void *tool, const struct trace_run *run)
 	if (counters[COUNT_LOST_STACKS])
 		print_warning("%llu stacks were not captured or the stack map was full; their pages are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)counters[COUNT_LOST_STACKS], MISSED_STACK_FRAME);
+	if (totals->unreadable_processes)
+		print_warning("%llu processes were left out: their page maps cannot be read, so their pages cannot be checked for residency",
+			      (unsigned long long)totals->unreadable_processes);
 	if (totals->released_not_logged)
 		print_warning("%llu munmap or madvise calls were not logged: pages they released and the target mapped again may be counted for the wrong stack",
 			      (unsigned long long)totals->released_not_logged);
@@ -175,7 +177,8 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	json_writer__u64(&writer, "fault_stacks", counters[COUNT_LOST_FAULT_STACKS]);
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
-	return report_output__end_json(&writer, file, report, &run->sampler, run->unwind);
+	return report_output__end_json(&writer, file, report, run->process_totals, &run->sampler,
+				      run->unwind);
 }
 
 /*
@@ -186,32 +189,38 @@ static int collect(void *tool, struct trace_run *run, struct stack_report *repor
 {
 	struct pgfaultstacks *pgfaultstacks = tool;
 	struct pgfault_totals *totals = &pgfaultstacks->totals;
-	struct bcc_module *program = run->program;
-	struct target *target = &run->target;
-	struct page_residency *residency = NULL;
-	int err;
 
 	(void)at_end;
-	pgfault_totals__read_counters(totals, program);
+	pgfault_totals__read_counters(totals, run->program);
 	if (pgfaultstacks->settings.all_faults)
-		return pgfault_report__collect_faults(report, program, run->symbolizer);
-	if (!target__has_exited(target)) {
-		residency = page_residency__open(target->pid);
-		if (!residency && errno != ESRCH && errno != ENOENT) {
-			print_error("cannot read the page map of PID %d: %s", (int)target->pid,
-				    strerror(errno));
-			return -errno;
-		}
-	}
-	err = pgfault_report__collect_pages(report, totals, program, run->symbolizer, residency,
-					    pgfaultstacks->baseline, MAX_RELEASED);
-	page_residency__close(residency);
-	return err;
+		return pgfault_report__collect_faults(report, run);
+	/* The one process's end is noted before its pages are looked for. */
+	target__has_exited(&run->target);
+	return pgfault_report__collect_pages(report, totals, run, &pgfaultstacks->baselines,
+					     MAX_RELEASED);
 }
 
 /*
- * The tracepoints, then the file pages present now: for -c, taken before
- * exec, it holds none of the command's pages, which is right.
+ * A member's baseline; one that exited meanwhile has none, and needs none. One
+ * whose page map we may not read (a host's processes a root in a container
+ * cannot look into) has none either: its faults still count, and the report
+ * says its pages could not be checked.
+ */
+static int take_baseline(pid_t pid, void *context)
+{
+	int err = page_baselines__take(context, pid);
+
+	if (err && err != -ESRCH && err != -ENOENT && err != -EACCES && err != -EPERM) {
+		print_error("cannot read the page map of PID %d: %s", (int)pid, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The tracepoints, then the file pages present now in each traced process:
+ * for -c, taken before exec, the baseline holds none of the command's pages,
+ * which is right.
  */
 static int attach(void *tool, struct trace_run *run)
 {
@@ -220,13 +229,15 @@ static int attach(void *tool, struct trace_run *run)
 
 	if (err)
 		return err;
-	pgfaultstacks->baseline = page_baseline__take(run->target.pid);
-	if (!pgfaultstacks->baseline) {
-		print_error("cannot read the page map of PID %d: %s", (int)run->target.pid,
-			    strerror(errno));
-		return -errno;
+	if (run->target.pid) {
+		err = page_baselines__take(&pgfaultstacks->baselines, run->target.pid);
+		if (err)
+			print_error("cannot read the page map of PID %d: %s", (int)run->target.pid,
+				    strerror(-err));
+		return err;
 	}
-	return 0;
+	return traced_set__foreach(&run->set, run->program, take_baseline,
+				   &pgfaultstacks->baselines);
 }
 
 static enum cli_result parse(void *tool, int argc, char **argv,
@@ -255,6 +266,6 @@ int main(int argc, char **argv)
 	struct pgfaultstacks pgfaultstacks = {0};
 	int exit_code = trace_run(&pgfaultstacks_tool, &pgfaultstacks, argc, argv);
 
-	page_baseline__free(pgfaultstacks.baseline);
+	page_baselines__free(&pgfaultstacks.baselines);
 	return exit_code;
 }

@@ -9,10 +9,17 @@ enum pgfaultstacks_option {
 
 static const struct cli_option options[] = {
 	{'h', "help", NULL, "show this help and exit"},
-	{'p', "pid", "PID", "trace this process"},
+	{'p', "pid", "PID[,PID...]",
+	 "trace these processes (default: every process on the host)"},
 	{'t', "tid", "TID",
 	 "trace only the faults of this thread (of -p PID, or of its own process)"},
 	{'c', "command", "CMD", "run CMD (one quoted argument) and trace it from its first fault"},
+	{CLI_OPT_CHILDREN, "children", NULL,
+	 "also trace the processes -p's or -c's processes start while\n"
+	 "tracing, through exec"},
+	{CLI_OPT_CGROUP, "cgroup", "PATH",
+	 "trace the processes of this cgroup v2 directory and its\n"
+	 "descendants, including those that join while tracing"},
 	{'i', "interval", "SECONDS", "print the resident pages every SECONDS, and class each stack\n"
 				     "by its series: leak suspect, plateau or transient"},
 	{'f', "folded", NULL, "print folded stacks (comm;root;...;leaf PAGES) for flame graphs"},
@@ -34,7 +41,8 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	.usage = "Usage: pgfaultstacks [-h] [-p PID | -c COMMAND] [-t TID] [-i SECONDS] [-f] [-T N]\n"
+	.usage = "Usage: pgfaultstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
+		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 		 "                     [--all-faults] [--json FILE] [--svg FILE]\n"
 		 "                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
 		 "                     [duration]\n",

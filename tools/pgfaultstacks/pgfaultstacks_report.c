@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/growable_array.h"
+#include "base/errors.h"
 #include "trace/image_follower.h"
 
 #define HUGE_PAGE_MASK (~(HUGE_PAGE_PAGES * PAGE_SIZE_4K - 1))
@@ -27,6 +28,7 @@ void pgfault_totals__read_counters(struct pgfault_totals *totals, struct bcc_mod
 
 /* One recorded page, then what it weighs once checked. */
 struct faulted_page {
+	uint32_t tgid;
 	uint64_t address;
 	struct page_record record;
 	uint64_t pages;		/* 0 dropped, 1, 512 for a huge page, more with fault-around */
@@ -40,7 +42,7 @@ struct faulted_pages {
 	size_t capacity;
 };
 
-static int read_pages(struct faulted_pages *pages, int fd, uint32_t generation)
+static int read_pages(struct faulted_pages *pages, int fd)
 {
 	struct page_key key, next;
 	struct page_record record;
@@ -49,15 +51,25 @@ static int read_pages(struct faulted_pages *pages, int fd, uint32_t generation)
 	while (bpf_get_next_key(fd, previous, &next) == 0) {
 		key = next;
 		previous = &key;
-		if (bpf_lookup_elem(fd, &key, &record) || record.exec_generation != generation)
-			continue;	/* faulted by the image the target replaced by exec */
+		if (bpf_lookup_elem(fd, &key, &record))
+			continue;
 		if (growable_array__reserve(&pages->items, &pages->capacity, pages->count,
 					    sizeof(*pages->items)))
 			return -ENOMEM;
-		pages->items[pages->count++] =
-			(struct faulted_page){.address = key.page, .record = record};
+		pages->items[pages->count++] = (struct faulted_page){
+			.tgid = key.tgid, .address = key.page, .record = record};
 	}
 	return 0;
+}
+
+/* By process, then address: each process's pages are weighed apart. */
+static int by_process(const void *a, const void *b)
+{
+	const struct faulted_page *left = a, *right = b;
+
+	if (left->tgid != right->tgid)
+		return left->tgid < right->tgid ? -1 : 1;
+	return (left->address > right->address) - (left->address < right->address);
 }
 
 static int by_address(const void *a, const void *b)
@@ -96,7 +108,7 @@ static size_t first_at(const struct faulted_pages *pages, uint64_t address)
  * release marks the older records in its range as gone; a move takes them to
  * their new address.
  */
-static void replay_released(struct faulted_pages *pages, int fd, uint64_t logged,
+static void replay_released(struct faulted_pages *pages, uint32_t tgid, int fd, uint64_t logged,
 			    uint32_t max_released, struct pgfault_totals *totals)
 {
 	struct released_range range;
@@ -109,7 +121,7 @@ static void replay_released(struct faulted_pages *pages, int fd, uint64_t logged
 		logged = max_released;
 	}
 	for (slot = 0; slot < logged; slot++) {
-		if (bpf_lookup_elem(fd, &slot, &range))
+		if (bpf_lookup_elem(fd, &slot, &range) || range.tgid != tgid)
 			continue;
 		if (moved)
 			qsort(pages->items, pages->count, sizeof(*pages->items), by_address);
@@ -260,67 +272,133 @@ static void name_stack(int stack_map_fd, uint64_t stack, struct symbolizer *symb
 		frame_names__mark_missed(names);
 }
 
-int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_totals *totals,
-				  struct bcc_module *program, struct symbolizer *symbolizer,
-				  struct page_residency *residency,
-				  const struct page_baseline *baseline, uint32_t max_released)
+/* Adds `pages` (sorted by stack) to the report, a stack of `naming`'s process each. */
+static int add_stacks(struct stack_report *report, const struct faulted_pages *pages,
+		      int stack_map_fd, const struct stack_naming *naming)
 {
 	static struct frame_names names;
-	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
-	struct faulted_pages pages = {0};
 	size_t i, first;
-	int err;
+	int err = 0;
 
-	err = read_pages(&pages, bcc_module__map_fd(program, "pages"),
-			 image_follower__count(program, IMAGE_EVENT_EXEC));
-	if (err)
-		goto out;
-	qsort(pages.items, pages.count, sizeof(*pages.items), by_address);
-	replay_released(&pages, bcc_module__map_fd(program, "released_ranges"),
-			totals->counters[COUNT_RELEASED], max_released, totals);
-	err = weigh_pages(&pages, residency, baseline, totals);
-	if (err)
-		goto out;
-	totals->pages_recorded = pages.count;
-	totals->residency_checked = residency != NULL;
-	qsort(pages.items, pages.count, sizeof(*pages.items), by_stack);
-	for (first = 0; first < pages.count && !err; first = i) {
+	for (first = 0; first < pages->count && !err; first = i) {
 		uint64_t weight = 0, faults = 0;
 
-		for (i = first; i < pages.count &&
-				pages.items[i].record.stack == pages.items[first].record.stack;
+		for (i = first; i < pages->count &&
+				pages->items[i].record.stack == pages->items[first].record.stack;
 		     i++) {
-			weight += pages.items[i].pages;
-			faults += pages.items[i].pages != 0;
+			weight += pages->items[i].pages;
+			faults += pages->items[i].pages != 0;
 		}
 		if (!weight)
 			continue;
-		name_stack(stack_map_fd, pages.items[first].record.stack, symbolizer, &names);
-		err = stack_report__add(report, names.frames, names.depth, weight, faults);
+		name_stack(stack_map_fd, pages->items[first].record.stack, naming->symbolizer,
+			   &names);
+		err = stack_report__add_owned(report, naming->owner, names.frames, names.depth,
+					      weight, faults);
+	}
+	return err;
+}
+
+/*
+ * One process's pages, `pages` sorted by address: those of its current image,
+ * less what it released, weighed by its residency now (when it still runs),
+ * then added by stack.
+ */
+static int collect_process(struct stack_report *report, struct pgfault_totals *totals,
+			   struct faulted_pages *pages, struct trace_run *run,
+			   const struct page_baseline *baseline, uint32_t max_released)
+{
+	struct bcc_module *program = run->program;
+	struct page_residency *residency = NULL;
+	struct stack_naming naming;
+	size_t i, kept = 0;
+	int err;
+
+	err = trace_run__naming(run, pages->items[0].tgid, &naming);
+	if (err)
+		return err;
+	/* A set's process that exited took its pages along: nothing of it is resident. */
+	if (naming.owner && naming.exited)
+		return 0;
+	for (i = 0; i < pages->count; i++) {
+		if (pages->items[i].record.exec_generation == naming.exec_generation)
+			pages->items[kept++] = pages->items[i];
+	}
+	pages->count = kept;	/* the others were faulted by an image replaced by exec */
+	if (!kept)
+		return 0;
+	if (!naming.exited) {
+		residency = page_residency__open(pages->items[0].tgid);
+		if (!residency && naming.owner && (errno == EACCES || errno == EPERM)) {
+			totals->unreadable_processes++;
+			return 0;
+		}
+		if (!residency && errno != ESRCH && errno != ENOENT) {
+			print_error("cannot read the page map of PID %d: %s",
+				    (int)pages->items[0].tgid, strerror(errno));
+			return -errno;
+		}
+	}
+	replay_released(pages, pages->items[0].tgid,
+			bcc_module__map_fd(program, "released_ranges"),
+			totals->counters[COUNT_RELEASED], max_released, totals);
+	err = weigh_pages(pages, residency, baseline, totals);
+	page_residency__close(residency);
+	if (err)
+		return err;
+	totals->pages_recorded += pages->count;
+	totals->residency_checked = totals->residency_checked || residency != NULL;
+	qsort(pages->items, pages->count, sizeof(*pages->items), by_stack);
+	return add_stacks(report, pages, bcc_module__map_fd(program, "user_stacks"), &naming);
+}
+
+int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_totals *totals,
+				  struct trace_run *run, const struct page_baselines *baselines,
+				  uint32_t max_released)
+{
+	struct faulted_pages pages = {0}, process;
+	size_t first, end;
+	int err;
+
+	err = read_pages(&pages, bcc_module__map_fd(run->program, "pages"));
+	qsort(pages.items, pages.count, sizeof(*pages.items), by_process);
+	totals->released_not_logged = 0;
+	for (first = 0; !err && first < pages.count; first = end) {
+		for (end = first; end < pages.count && pages.items[end].tgid == pages.items[first].tgid;
+		     end++)
+			;
+		process = (struct faulted_pages){.items = pages.items + first, .count = end - first};
+		err = collect_process(report, totals, &process, run,
+				      page_baselines__of(baselines, pages.items[first].tgid),
+				      max_released);
 	}
 	stack_report__sort(report);
-out:
 	free(pages.items);
 	return err;
 }
 
-int pgfault_report__collect_faults(struct stack_report *report, struct bcc_module *program,
-				   struct symbolizer *symbolizer)
+int pgfault_report__collect_faults(struct stack_report *report, struct trace_run *run)
 {
 	static struct frame_names names;
-	int stack_map_fd = bcc_module__map_fd(program, "user_stacks");
-	int fd = bcc_module__map_fd(program, "fault_counts");
-	uint64_t stack, next, faults;
+	int stack_map_fd = bcc_module__map_fd(run->program, "user_stacks");
+	int fd = bcc_module__map_fd(run->program, "fault_counts");
+	struct fault_key key, next;
+	struct stack_naming naming;
 	void *previous = NULL;
+	uint64_t faults;
 	int err = 0;
 
 	while (!err && bpf_get_next_key(fd, previous, &next) == 0) {
-		stack = next;
-		previous = &stack;
-		if (bpf_lookup_elem(fd, &stack, &faults))
+		key = next;
+		previous = &key;
+		if (bpf_lookup_elem(fd, &key, &faults))
 			continue;
-		name_stack(stack_map_fd, stack, symbolizer, &names);
-		err = stack_report__add(report, names.frames, names.depth, faults, faults);
+		err = trace_run__naming(run, key.tgid, &naming);
+		if (err)
+			break;
+		name_stack(stack_map_fd, key.stack, naming.symbolizer, &names);
+		err = stack_report__add_owned(report, naming.owner, names.frames, names.depth,
+					      faults, faults);
 	}
 	stack_report__sort(report);
 	return err;
