@@ -5,6 +5,7 @@ kernel gave again to another process is not taken for the one recorded.
 """
 import os
 import signal
+import subprocess
 import time
 from collections import namedtuple
 
@@ -65,6 +66,25 @@ def command_line(pid):
             return cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except (FileNotFoundError, ProcessLookupError):
         return ""
+
+
+def wait_or_kill(popen, timeout_s=GONE_DEADLINE_S):
+    """Waits for the subprocess.Popen `popen` to exit after it was told to,
+    killing it if it has not by `timeout_s`."""
+    try:
+        popen.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
+
+
+def log_tail(path):
+    """The end of a server's log file, for an error message."""
+    try:
+        with open(path) as log:
+            return log.read()[-2000:]
+    except OSError:
+        return "(no log)"
 
 
 def wait_gone(processes, deadline_s=GONE_DEADLINE_S):
