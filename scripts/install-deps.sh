@@ -10,12 +10,13 @@ usage="usage: install-deps.sh tools|tests"
 
 # Build and run: a compiler, CMake, libbcc and the libraries the tools link.
 tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libcapstone-dev)
-# Only the tests and benchmarks: the allocators and servers they trace, the
+# Only the tests and benchmarks: the allocators and servers they trace (nginx
+# and PostgreSQL keep a host busy for the host-wide and --children tests), the
 # checkers of what the tools write (mandoc, xmllint, a browser, rpm), bpftool
 # for what is left attached, and clang's libFuzzer.
 test_packages=(python3 bpftool util-linux mandoc libxml2-utils libjemalloc2 libjemalloc-dev
-  libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools rpm chromium clang
-  libclang-rt-14-dev)
+  libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools nginx-light postgresql
+  postgresql-client rpm chromium clang libclang-rt-14-dev)
 
 case $1 in
   tools) packages=("${tool_packages[@]}") ;;

@@ -8,11 +8,12 @@ to stop.
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
+
+from host_processes import log_tail, wait_or_kill
 
 REDIS_SERVER = "redis-server"
 REDIS_CLI = "redis-cli"
@@ -117,19 +118,11 @@ class RedisServer:
         return done.stdout
 
     def log(self):
-        try:
-            with open(os.path.join(self.directory, "redis.log")) as log:
-                return log.read()[-2000:]
-        except OSError:
-            return "(no log)"
+        return log_tail(os.path.join(self.directory, "redis.log"))
 
     def stop(self):
         """SHUTDOWN NOSAVE, or a kill if the server does not answer; its directory removed."""
         if self.process.poll() is None:
             self.cli("shutdown", "nosave", check=False)
-            try:
-                self.process.wait(timeout=REPLY_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.send_signal(signal.SIGKILL)
-                self.process.wait()
+            wait_or_kill(self.process, REPLY_TIMEOUT_S)
         shutil.rmtree(self.directory, ignore_errors=True)
