@@ -33,7 +33,7 @@ static int print_program(struct trace_run *run)
 	struct bpf_defines defines = {0};
 	int exit_code = 1;
 
-	run->unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
+	run->unwind = unwind_tables__new(settings->unwind, false);
 	if (run->unwind && !add_defines(run, settings->pid, &defines)) {
 		bcc_module__print(stdout, run->tool->bpf_text, &defines);
 		exit_code = 0;
@@ -62,9 +62,10 @@ static int compile(struct trace_run *run)
 	struct bpf_defines defines = {0};
 	int err = -EINVAL;
 
-	run->unwind = unwind_tables__new(run->target.pid, settings->unwind, !settings->command,
-					 settings->verbose);
-	if (run->unwind && !add_defines(run, run->target.pid, &defines))
+	run->unwind = unwind_tables__new(settings->unwind, settings->verbose);
+	if (run->unwind &&
+	    !unwind_tables__add_process(run->unwind, run->target.pid, !settings->command) &&
+	    !add_defines(run, run->target.pid, &defines))
 		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
 	bpf_defines__free(&defines);
 	if (!run->program)
