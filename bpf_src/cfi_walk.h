@@ -2,8 +2,9 @@
  * The user stack walk through unwind tables (unwind_rows.h): for each frame,
  * the row covering its address says where the caller's frame and return
  * address are. Addresses no row covers are walked through the frame pointer.
- * Included by user_stacks.h when the program is compiled with -D UNWIND_ROWS
- * and UNWIND_PAGES (the sizes of the row map and of the page index). BPF only.
+ * Included by user_stacks.h when the program is compiled with -D UNWIND_ROWS,
+ * UNWIND_PAGES (the sizes of the row map and of the page index) and
+ * UNWIND_PROCESSES (how many processes have a mapping set). BPF only.
  */
 #ifndef CFI_WALK_H
 #define CFI_WALK_H
@@ -12,8 +13,10 @@
 
 BPF_ARRAY(unwind_rows, struct unwind_row, UNWIND_ROWS);
 BPF_ARRAY(unwind_pages, u32, UNWIND_PAGES);
-BPF_ARRAY(unwind_mapping_sets, struct unwind_mapping_set, 2);
-BPF_ARRAY(unwind_active_set, u32, 1);
+/* Not preallocated: a set's 16 kB are taken for a process traced, not for each possible one. */
+BPF_F_TABLE("hash", u32, struct unwind_mapping_set, unwind_mapping_sets, UNWIND_PROCESSES,
+	    BPF_F_NO_PREALLOC);
+BPF_HASH(unwind_stale_processes, u32, u64, UNWIND_STALE_PROCESSES);
 
 BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
 
@@ -21,7 +24,8 @@ BPF_PERCPU_ARRAY(unwind_counts, u64, UNWIND_COUNTS);
  * The rows found last, per CPU, by address: a stack's frames recur (the same
  * return addresses, event after event), and a search costs a cache miss per
  * halving in a large table, where a hit here costs one. Direct-mapped; a slot
- * is good for the mapping set's generation it was filled in.
+ * is good for the mapping set it was filled from, whose generation no other
+ * set, of this process or another, has.
  */
 #define UNWIND_CACHE_SLOTS 4096
 
@@ -40,7 +44,7 @@ BPF_PERCPU_ARRAY(unwind_cache, struct unwind_cache_slot, UNWIND_CACHE_SLOTS);
  * the object fixes): the verifier then checks one path through them instead
  * of one per outcome, which for 127 frames would exceed its limit.
  */
-#define MAPPING_SEARCH_STEPS 9
+#define MAPPING_SEARCH_STEPS 8
 #define PAGE_SEARCH_STEPS 13
 
 /* 1 if a <= b, without a branch; both are user addresses (below 2^63). */
@@ -70,6 +74,18 @@ static __always_inline void count_unwind(int which)
 
 	if (count)
 		*count += 1;	/* per CPU: no other writer */
+}
+
+/* Asks the frontend to read the current process's maps (again). */
+static __always_inline void note_stale_process(void)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	u64 one = 1, *count = unwind_stale_processes.lookup(&tgid);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		unwind_stale_processes.insert(&tgid, &one);
 }
 
 /* The mapping that holds `address`, or NULL. */
@@ -259,28 +275,41 @@ static __always_inline int cfi_walk_step(struct cfi_walk *walk)
 
 /*
  * The user stack whose innermost frame is at `ip` with stack pointer `sp` and
- * frame pointer `bp`, walked through the unwind tables into `stack`; the
- * number of frames, or 0 when there are no tables yet.
+ * frame pointer `bp`, walked through the process's unwind tables into
+ * `stack`; the number of frames, 0 if a map fails. A process the frontend
+ * has not given a mapping set yet is walked by frame pointers, and noted so
+ * that it does; one whose walk met addresses outside its mappings (code
+ * mapped since its set was written), noted so that the frontend reads its
+ * maps again.
  */
 static __always_inline u32 walk_by_rows(struct user_stack *stack, u64 ip, u64 sp, u64 bp,
 					int ip_is_return_address)
 {
 	struct cfi_walk walk = {.stack = stack, .ip = ip, .sp = sp, .bp = bp,
 				.ip_is_return_address = ip_is_return_address};
-	int zero = 0;
-	u32 *active = unwind_active_set.lookup(&zero);
-	u32 which;
+	u32 tgid = bpf_get_current_pid_tgid() >> 32, which = UNWIND_UNMAPPED_ADDRESSES;
+	u64 *unmapped = unwind_counts.lookup(&which), unmapped_before;
 
-	if (!active)
+	if (!unmapped)
 		return 0;
-	which = *active & 1;
-	walk.set = unwind_mapping_sets.lookup(&which);
-	if (!walk.set)
-		return 0;
+	walk.set = unwind_mapping_sets.lookup(&tgid);
+	if (!walk.set) {
+		count_unwind(UNWIND_STACKS_WITHOUT_SET);
+		note_stale_process();
+		return walk_by_frame_pointers(stack, ip, sp, bp);
+	}
+	/*
+	 * Noted once a walk, by the per-CPU count it raised (a walk nested in
+	 * it on this CPU can only add a needless note): a note in each step
+	 * costs the verifier more states than its limit leaves the 127 steps.
+	 */
+	unmapped_before = *unmapped;
 	for (int i = 0; i < USER_STACK_FRAMES; i++) {
 		if (cfi_walk_step(&walk))
 			break;
 	}
+	if (*unmapped != unmapped_before)
+		note_stale_process();
 	return walk.depth;
 }
 

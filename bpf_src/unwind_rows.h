@@ -41,8 +41,15 @@ struct unwind_row {
 	__s32 cfa_offset;
 };
 
-/* The target's executable mappings an unwind table covers, at most this many. */
-#define UNWIND_MAX_MAPPINGS 512
+/*
+ * A process's executable mappings a mapping set holds, at most this many (a
+ * power of two: the walk's search masks its index with it). Most programs map
+ * a few dozen objects, large ones (a browser, Python with its extensions) a
+ * couple of hundred: 256 holds them in a set the kernel allocates 16 kB for,
+ * where 512 would take 32 kB for every process traced. Mappings past the last
+ * that fits are walked by frame pointers, and counted.
+ */
+#define UNWIND_MAX_MAPPINGS 256
 
 /*
  * An object's rows are found through its page index, so that a lookup
@@ -71,21 +78,41 @@ struct unwind_mapping {
 };
 
 /*
- * The target's mappings, sorted by start. The frontend fills the set the walk
- * is not reading, then switches the walk to it, so a refresh never shows the
- * walk a half-written table.
+ * One traced process's mappings, sorted by start: the value of map
+ * unwind_mapping_sets, keyed by the process's tgid. An update replaces the
+ * value whole for the walks that look it up after (the old one stays theirs
+ * who hold it until they end), so a refresh never shows the walk a
+ * half-written set.
+ *
+ * 8 + 256 * 40 = 10,248 bytes a set; with the hash element around it, the
+ * kernel's allocation (past 8 kB, whole pages, a power of two of them) takes
+ * 16 kB. Taken only for a process traced (the map is not preallocated), up to
+ * -D UNWIND_PROCESSES of them (common/unwind/unwind_tables.c).
  */
 struct unwind_mapping_set {
 	__u32 count;
-	__u32 generation;	/* one more at each refresh: rows cached before are stale */
+	/*
+	 * New at each set the frontend writes, whatever the process: rows
+	 * cached for an older set, or another process's, are not this one's.
+	 */
+	__u32 generation;
 	struct unwind_mapping mappings[UNWIND_MAX_MAPPINGS];
 };
+
+/*
+ * Processes the walk met without a mapping set, or at an address outside
+ * every mapping of theirs (map unwind_stale_processes, tgid to how many
+ * times): the frontend reads their maps at its next wake. A note that finds
+ * the map full waits until the frontend has emptied it.
+ */
+#define UNWIND_STALE_PROCESSES 256
 
 /* The walk's per-CPU counters (map unwind_counts). */
 enum unwind_count {
 	UNWIND_FRAMES_BY_ROWS,
 	UNWIND_FRAMES_BY_FRAME_POINTER,
-	UNWIND_UNMAPPED_ADDRESSES,	/* outside every known mapping: the frontend refreshes */
+	UNWIND_UNMAPPED_ADDRESSES,	/* outside every mapping of a process's set: noted stale */
+	UNWIND_STACKS_WITHOUT_SET,	/* of a process with no mapping set: by frame pointers */
 	UNWIND_COUNTS,
 };
 

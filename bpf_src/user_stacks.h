@@ -65,6 +65,36 @@ static __always_inline u64 store_user_stack(void *ctx)
 /* A frame pointer further than this above the stack pointer is not one. */
 #define USER_STACK_SPAN (8ULL << 20)
 
+/*
+ * The stack above `ip` by frame pointers into `stack`, ended by a zero; the
+ * number of frames. Cheaper than the kernel's walk (bpf_get_stack): a frame
+ * pointer that is not 8-byte aligned, not above the previous frame, or more
+ * than USER_STACK_SPAN above the stack pointer ends the walk before it is
+ * read, where the kernel reads it and, in code built without frame pointers,
+ * faults or follows garbage.
+ */
+static __always_inline int walk_by_frame_pointers(struct user_stack *stack, u64 ip, u64 sp, u64 fp)
+{
+	u64 frame[2];		/* the saved frame pointer, then the return address */
+	u64 floor = sp;
+	int depth = 1;
+
+	stack->ips[0] = ip;
+	for (int i = 1; i < USER_STACK_FRAMES - 1; i++) {
+		if ((fp & 7) || fp < floor || fp - sp > USER_STACK_SPAN)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		stack->ips[i] = frame[1];
+		depth = i + 1;
+		floor = fp + sizeof(frame);
+		fp = frame[0];
+	}
+	if (depth < USER_STACK_FRAMES)
+		stack->ips[depth] = 0;
+	return depth;
+}
+
 #if UNWIND_ROWS
 #include "cfi_walk.h"
 #endif
@@ -76,12 +106,8 @@ static __always_inline u64 store_user_stack(void *ctx)
  * walked by this program and stored; its key, or MISSED_STACK.
  *
  * Compiled with unwind tables (-D UNWIND_ROWS), the walk follows them and
- * the frame pointer where they have no row. Without, it follows frame pointers
- * only, more cheaply than the kernel's walk (bpf_get_stack): a frame pointer
- * that is not 8-byte aligned, not above the previous frame, or more than
- * USER_STACK_SPAN above the stack pointer ends the walk before it is read,
- * where the kernel reads it and, in code built without frame pointers, faults
- * or follows garbage.
+ * the frame pointer where they have no row. Without, it follows frame
+ * pointers only.
  */
 #if UNWIND_ROWS
 static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_return_address)
@@ -108,27 +134,12 @@ static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_ret
 static __always_inline u64 walk_user_stack(u64 ip, u64 sp, u64 fp, int ip_is_return_address)
 {
 	struct user_stack *stack;
-	u64 frame[2];		/* the saved frame pointer, then the return address */
-	u64 floor = sp;
-	int zero = 0, depth = 1;
+	int zero = 0;
 
 	stack = stack_scratch.lookup(&zero);
 	if (!stack)
 		return MISSED_STACK;
-	stack->ips[0] = ip;
-	for (int i = 1; i < USER_STACK_FRAMES - 1; i++) {
-		if ((fp & 7) || fp < floor || fp - sp > USER_STACK_SPAN)
-			break;
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
-			break;
-		stack->ips[i] = frame[1];
-		depth = i + 1;
-		floor = fp + sizeof(frame);
-		fp = frame[0];
-	}
-	if (depth < USER_STACK_FRAMES)
-		stack->ips[depth] = 0;
-	return save_user_stack(stack, depth);
+	return save_user_stack(stack, walk_by_frame_pointers(stack, ip, sp, fp));
 }
 #endif
 

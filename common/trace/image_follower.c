@@ -94,7 +94,7 @@ static int follow_events(struct image_follower *follower)
 	/* Stacks through what was just mapped must be named, even if it is gone by the end. */
 	symbolizer__refresh(follower->symbolizer);
 	/* And walked: a -c command is stopped here before the new code runs. */
-	err = unwind_tables__refresh(follower->unwind);
+	err = unwind_tables__refresh_process(follower->unwind, follower->target->pid);
 	if (err)
 		print_warning("cannot read the unwind tables of what PID %d mapped: %s; its frames are walked by frame pointers",
 			      (int)follower->target->pid, strerror(-err));

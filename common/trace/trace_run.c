@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/errors.h"
 #include "process/user_address_space.h"
@@ -36,7 +35,7 @@ static int print_program(struct trace_run *run)
 	struct bpf_defines defines = {0};
 	int exit_code = 1;
 
-	run->unwind = unwind_tables__new(settings->pid, settings->unwind, false, false);
+	run->unwind = unwind_tables__new(settings->unwind, false);
 	if (run->unwind && !traced_set__open(&run->set, settings) &&
 	    !add_defines(run, settings->pid, &defines)) {
 		bcc_module__print(stdout, run->tool->bpf_text, &defines);
@@ -73,6 +72,29 @@ static int open_target(struct trace_run *run)
 	return 0;
 }
 
+/*
+ * The unwind tables of the one process or command, or of -p's list. Other
+ * members (forked, in the cgroup, on the host) get theirs once the walk
+ * meets them (unwind_tables__on_wake): reading every object of a host at
+ * start would cost seconds. 0 or -errno.
+ */
+static int add_unwind_processes(struct trace_run *run)
+{
+	const struct traced_set *set = &run->set;
+	size_t i;
+	int err;
+
+	if (run->target.pid)
+		return unwind_tables__add_process(run->unwind, run->target.pid,
+						  !run->settings->command);
+	for (i = 0; i < set->listed_count; i++) {
+		err = unwind_tables__add_process(run->unwind, set->listed[i], true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* The program for the target, with the unwind tables of what it maps. 0 or -errno. */
 static int compile(struct trace_run *run)
 {
@@ -80,10 +102,8 @@ static int compile(struct trace_run *run)
 	struct bpf_defines defines = {0};
 	int err = -EINVAL;
 
-	/* Other processes' tables come as the walk meets them. */
-	run->unwind = unwind_tables__new(run->target.pid ?: getpid(), settings->unwind,
-					 run->target.pid && !settings->command, settings->verbose);
-	if (run->unwind && !add_defines(run, run->target.pid, &defines))
+	run->unwind = unwind_tables__new(settings->unwind, settings->verbose);
+	if (run->unwind && !add_unwind_processes(run) && !add_defines(run, run->target.pid, &defines))
 		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
 	bpf_defines__free(&defines);
 	if (!run->program)

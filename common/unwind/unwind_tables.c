@@ -5,6 +5,7 @@
 #include <linux/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "unwind/cfi_rows.h"
@@ -13,6 +14,7 @@
 #include "base/growable_array.h"
 #include "process/proc_maps.h"
 #include "base/clock.h"
+#include "report/untrusted_text.h"
 #include "unwind_rows.h"
 
 /*
@@ -23,6 +25,15 @@
 #define MINIMUM_ROWS (1U << 20)
 #define MINIMUM_PAGES (1U << 18)
 #define MAXIMUM_ROWS (1U << 26)
+
+/*
+ * Mapping sets, one a traced process: 16 kB of kernel memory each
+ * (unwind_rows.h), taken as processes are traced, so at most 16 MB, beside
+ * the 13 MB of the row map and page index at their minimum. A whole host
+ * rarely runs more processes than this; those past it are walked by frame
+ * pointers, and counted.
+ */
+#define MAXIMUM_PROCESSES 1024
 
 /*
  * An object whose functions nearly all define their frame from rbp was built
@@ -49,8 +60,10 @@ static const char *const walk_names[] = {
 
 /* One mapped file: its rows are read once, whatever maps it. */
 struct unwind_object {
-	char *name;		/* as /proc/PID/maps names it */
-	uint64_t inode;
+	char *name;		/* as /proc/PID/maps of the first process mapping it names it */
+	/* Paths and inode numbers repeat across mount namespaces and file systems: not both. */
+	dev_t device;
+	ino_t inode;
 	struct cfi_rows cfi;	/* freed once loaded */
 	uint32_t rows;		/* in the row map; 0: walked by frame pointers */
 	uint32_t first_page;	/* its page index in unwind_pages (unwind_rows.h) */
@@ -60,20 +73,29 @@ struct unwind_object {
 	bool loaded;
 };
 
-struct unwind_tables {
+/* A traced process, and what became of its mapping set. */
+struct unwind_process {
 	pid_t pid;
+	bool mapped;		/* it runs its own program: its maps are worth reading */
+	bool has_set;		/* in unwind_mapping_sets */
+	bool without_room;	/* refused a set once, MAXIMUM_PROCESSES having theirs */
+	bool mappings_cut;	/* mapped more than UNWIND_MAX_MAPPINGS, at its last scan */
+};
+
+struct unwind_tables {
 	enum unwind_mode mode;
-	bool mapped;		/* the target runs its own program: its maps are worth reading */
 	bool verbose;
 	struct unwind_object *objects;
 	size_t object_count, object_capacity;
-	struct unwind_mapping_set mappings;
+	struct unwind_process *processes;
+	size_t process_count, process_capacity;
+	struct unwind_mapping_set mappings;	/* one process's, as its scan builds it */
 	uint32_t row_capacity, used_rows;
 	uint32_t page_capacity, used_pages;
-	int rows_fd, pages_fd, sets_fd, active_fd, counts_fd;
-	uint32_t active_set;
-	uint32_t generation;	/* of the set published last */
-	uint64_t unmapped_seen;
+	uint32_t sets, sets_peak;	/* in unwind_mapping_sets now, and at most */
+	uint32_t processes_with_sets, processes_without_room, processes_with_mappings_cut;
+	int rows_fd, pages_fd, sets_fd, stale_fd, counts_fd;
+	uint32_t generation;	/* of the set written last */
 	uint64_t last_refresh_ns;
 };
 
@@ -99,12 +121,12 @@ bool unwind_mode__parse(const char *text, enum unwind_mode *mode)
 	return false;
 }
 
-static struct unwind_object *find_object(struct unwind_tables *tables, const struct map_entry *entry)
+static struct unwind_object *find_object(struct unwind_tables *tables, const struct stat *file)
 {
 	for (size_t i = 0; i < tables->object_count; i++) {
 		struct unwind_object *object = &tables->objects[i];
 
-		if (object->inode == entry->inode && !strcmp(object->name, entry->path))
+		if (object->device == file->st_dev && object->inode == file->st_ino)
 			return object;
 	}
 	return NULL;
@@ -135,7 +157,7 @@ static void read_object(struct unwind_tables *tables, struct unwind_object *obje
 
 /* Reads the object `entry` maps from `file`, a path map_entry__file_path gave. */
 static struct unwind_object *add_object(struct unwind_tables *tables, const struct map_entry *entry,
-					const char *file)
+					const char *file, const struct stat *file_stat)
 {
 	struct unwind_object *object;
 
@@ -143,7 +165,8 @@ static struct unwind_object *add_object(struct unwind_tables *tables, const stru
 				    tables->object_count + 1, sizeof(*object)))
 		return NULL;
 	object = &tables->objects[tables->object_count];
-	*object = (struct unwind_object){.name = strdup(entry->path), .inode = entry->inode};
+	*object = (struct unwind_object){.name = strdup(entry->path), .device = file_stat->st_dev,
+					 .inode = file_stat->st_ino};
 	if (!object->name)
 		return NULL;
 	tables->object_count++;
@@ -153,13 +176,22 @@ static struct unwind_object *add_object(struct unwind_tables *tables, const stru
 
 static int load_once(struct unwind_tables *tables, struct unwind_object *object);
 
+/* The mapping set being built from one process's maps. */
+struct set_scan {
+	struct unwind_tables *tables;
+	pid_t pid;
+	bool cut;		/* more executable mappings than a set holds */
+};
+
 /* Adds one executable mapping to the set being built, with its object's rows. */
 static int add_mapping(const struct map_entry *entry, void *context)
 {
-	struct unwind_tables *tables = context;
+	struct set_scan *scan = context;
+	struct unwind_tables *tables = scan->tables;
 	struct unwind_mapping_set *set = &tables->mappings;
 	struct unwind_mapping *mapping;
 	struct unwind_object *object;
+	struct stat file_stat;
 	uint64_t address = 0;
 	char file[4096];
 	int err;
@@ -168,17 +200,24 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	 * [vsyscall] sits in the kernel's half: the walk's branch-free
 	 * comparisons hold only for user addresses, below 2^63.
 	 */
-	if (!entry->executable || entry->start >> 63 || set->count == UNWIND_MAX_MAPPINGS)
+	if (!entry->executable || entry->start >> 63)
 		return 0;
+	if (set->count == UNWIND_MAX_MAPPINGS) {
+		scan->cut = true;
+		return 0;
+	}
 	mapping = &set->mappings[set->count++];
 	/* Anonymous code (a JIT's) has no rows, but is known: no refresh for it. */
 	*mapping = (struct unwind_mapping){.start = entry->start, .end = entry->end};
 	if (!entry->inode || entry->path[0] != '/')
 		return 0;
-	map_entry__file_path(tables->pid, entry, file, sizeof(file));
-	object = find_object(tables, entry);
+	map_entry__file_path(scan->pid, entry, file, sizeof(file));
+	/* A file we cannot stat, we cannot read either: read_object says why. */
+	if (stat(file, &file_stat))
+		file_stat = (struct stat){.st_ino = entry->inode};
+	object = find_object(tables, &file_stat);
 	if (!object)
-		object = add_object(tables, entry, file);
+		object = add_object(tables, entry, file, &file_stat);
 	if (!object)
 		return -ENOMEM;
 	/* Read before the maps existed (at start), loaded at the first scan since. */
@@ -196,32 +235,28 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	return 0;
 }
 
-static int scan_mappings(struct unwind_tables *tables)
+/* Builds the mapping set of `pid` in tables->mappings, reading objects new to the tables. */
+static int scan_mappings(struct unwind_tables *tables, pid_t pid, bool *cut)
 {
+	struct set_scan scan = {.tables = tables, .pid = pid};
+	int err;
+
 	tables->mappings.count = 0;
-	return proc_maps__foreach(tables->pid, add_mapping, tables);
+	err = proc_maps__foreach(pid, add_mapping, &scan);
+	*cut = scan.cut;
+	return err;
 }
 
-struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool mapped,
-					 bool verbose)
+struct unwind_tables *unwind_tables__new(enum unwind_mode mode, bool verbose)
 {
 	struct unwind_tables *tables = calloc(1, sizeof(*tables));
 
 	if (!tables)
 		return NULL;
-	tables->pid = pid;
 	tables->mode = mode;
-	tables->mapped = mapped;
 	tables->verbose = verbose;
-	tables->rows_fd = tables->pages_fd = tables->sets_fd = tables->active_fd = -1;
+	tables->rows_fd = tables->pages_fd = tables->sets_fd = tables->stale_fd = -1;
 	tables->counts_fd = -1;
-	if (mode == UNWIND_FRAME_POINTERS || !mapped)
-		return tables;
-	if (scan_mappings(tables) == -ENOMEM) {
-		unwind_tables__free(tables);
-		return NULL;
-	}
-	/* A target gone already is not our failure: it is reported when attaching. */
 	return tables;
 }
 
@@ -234,6 +269,7 @@ void unwind_tables__free(struct unwind_tables *tables)
 		cfi_rows__free(&tables->objects[i].cfi);
 	}
 	free(tables->objects);
+	free(tables->processes);
 	free(tables);
 }
 
@@ -267,7 +303,8 @@ static uint32_t room_for(const struct unwind_tables *tables, bool pages, uint32_
 int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines)
 {
 	return bpf_defines__add(defines, "UNWIND_ROWS", room_for(tables, false, MINIMUM_ROWS)) ?:
-	       bpf_defines__add(defines, "UNWIND_PAGES", room_for(tables, true, MINIMUM_PAGES));
+	       bpf_defines__add(defines, "UNWIND_PAGES", room_for(tables, true, MINIMUM_PAGES)) ?:
+	       bpf_defines__add(defines, "UNWIND_PROCESSES", MAXIMUM_PROCESSES);
 }
 
 /* Writes `count` values to the array map `fd` from index `first` on. 0 or -errno. */
@@ -353,26 +390,127 @@ static int load_once(struct unwind_tables *tables, struct unwind_object *object)
 	return err;
 }
 
-/* Rescans the mappings into the set the walk is not reading, then switches it there. */
-static int publish_mappings(struct unwind_tables *tables)
+static struct unwind_process *find_process(struct unwind_tables *tables, pid_t pid)
 {
-	uint32_t next = tables->active_set ^ 1, zero = 0;
+	for (size_t i = 0; i < tables->process_count; i++) {
+		if (tables->processes[i].pid == pid)
+			return &tables->processes[i];
+	}
+	return NULL;
+}
+
+/* The maps could not be read because the process has ended. */
+static bool process_gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
+
+/* Its stacks go to the frame pointer: said once, counted always. */
+static void refuse_set(struct unwind_tables *tables, struct unwind_process *process)
+{
+	if (process->without_room)
+		return;
+	process->without_room = true;
+	if (!tables->processes_without_room++)
+		print_warning("no room for the unwind tables of PID %d, %u processes having theirs: its stacks, and those of any process after it, are walked by frame pointers",
+			      (int)process->pid, MAXIMUM_PROCESSES);
+}
+
+/*
+ * Scans the process's mappings, loading the objects new to the maps, and
+ * writes its set in one update. 0 or -errno.
+ */
+static int write_set(struct unwind_tables *tables, struct unwind_process *process)
+{
+	__u32 key = process->pid;
+	bool cut;
 	int err;
 
-	err = scan_mappings(tables);
+	if (!process->has_set && tables->sets == MAXIMUM_PROCESSES) {
+		refuse_set(tables, process);
+		return 0;
+	}
+	err = scan_mappings(tables, process->pid, &cut);
 	if (err)
 		return err;
-	/* An address may now lie in another object: rows cached before do not count. */
+	/* A zombie's maps are empty: a live process maps code, the vDSO at least. */
+	if (!tables->mappings.count)
+		return -ESRCH;
+	if (cut && !process->mappings_cut)
+		tables->processes_with_mappings_cut++;
+	process->mappings_cut = cut;
 	tables->mappings.generation = ++tables->generation;
-	if (bpf_update_elem(tables->sets_fd, &next, &tables->mappings, BPF_ANY) ||
-	    bpf_update_elem(tables->active_fd, &zero, &next, BPF_ANY))
-		return -errno;
-	tables->active_set = next;
+	if (bpf_update_elem(tables->sets_fd, &key, &tables->mappings, BPF_ANY)) {
+		if (errno != E2BIG)
+			return -errno;
+		refuse_set(tables, process);
+		return 0;
+	}
+	if (process->has_set)
+		return 0;
+	process->has_set = true;
+	tables->processes_with_sets++;
+	if (++tables->sets > tables->sets_peak)
+		tables->sets_peak = tables->sets;
 	return 0;
+}
+
+/*
+ * Finds or adds the process; once it is mapped, reads its objects (before
+ * the load, to size the maps) or writes its set (after). 0 or -errno.
+ */
+static int update_process(struct unwind_tables *tables, pid_t pid, bool mapped)
+{
+	struct unwind_process *process;
+	bool cut;
+
+	if (tables->mode == UNWIND_FRAME_POINTERS)
+		return 0;
+	process = find_process(tables, pid);
+	if (!process) {
+		if (growable_array__reserve(&tables->processes, &tables->process_capacity,
+					    tables->process_count + 1, sizeof(*process)))
+			return -ENOMEM;
+		process = &tables->processes[tables->process_count++];
+		*process = (struct unwind_process){.pid = pid};
+	}
+	process->mapped |= mapped;
+	if (!process->mapped)
+		return 0;
+	return tables->sets_fd >= 0 ? write_set(tables, process) : scan_mappings(tables, pid, &cut);
+}
+
+int unwind_tables__add_process(struct unwind_tables *tables, pid_t pid, bool mapped)
+{
+	int err = update_process(tables, pid, mapped);
+
+	/* Maps unreadable before the load are read again by it, which says why. */
+	if (process_gone(err) || (tables->sets_fd < 0 && err != -ENOMEM))
+		return 0;
+	return err;
+}
+
+int unwind_tables__refresh_process(struct unwind_tables *tables, pid_t pid)
+{
+	return update_process(tables, pid, true);
+}
+
+void unwind_tables__forget_process(struct unwind_tables *tables, pid_t pid)
+{
+	struct unwind_process *process = find_process(tables, pid);
+	__u32 key = pid;
+
+	if (!process)
+		return;
+	if (process->has_set && !bpf_delete_elem(tables->sets_fd, &key))
+		tables->sets--;
+	*process = tables->processes[--tables->process_count];
 }
 
 int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program)
 {
+	int err;
+
 	if (tables->mode == UNWIND_FRAME_POINTERS)
 		return 0;
 	tables->row_capacity = room_for(tables, false, MINIMUM_ROWS);
@@ -380,14 +518,20 @@ int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program
 	tables->rows_fd = bcc_module__map_fd(program, "unwind_rows");
 	tables->pages_fd = bcc_module__map_fd(program, "unwind_pages");
 	tables->sets_fd = bcc_module__map_fd(program, "unwind_mapping_sets");
-	tables->active_fd = bcc_module__map_fd(program, "unwind_active_set");
+	tables->stale_fd = bcc_module__map_fd(program, "unwind_stale_processes");
 	tables->counts_fd = bcc_module__map_fd(program, "unwind_counts");
 	if (tables->rows_fd < 0 || tables->pages_fd < 0 || tables->sets_fd < 0 ||
-	    tables->active_fd < 0 || tables->counts_fd < 0)
+	    tables->stale_fd < 0 || tables->counts_fd < 0)
 		return -ENOENT;
-	/* The set starts at 0, which the walk reads now: fill set 1 and switch. */
-	tables->active_set = 0;
-	return tables->mapped ? publish_mappings(tables) : 0;
+	for (size_t i = 0; i < tables->process_count; i++) {
+		if (!tables->processes[i].mapped)
+			continue;
+		err = write_set(tables, &tables->processes[i]);
+		/* One gone already leaves the others to trace: its end is reported where it is traced. */
+		if (err && !process_gone(err))
+			return err;
+	}
+	return 0;
 }
 
 /* The kernel's possible CPUs (as "0-3,8"): how many values a per-CPU map holds per key. */
@@ -435,26 +579,37 @@ static int read_counts(const struct unwind_tables *tables, uint64_t counts[UNWIN
 	return 0;
 }
 
-int unwind_tables__refresh(struct unwind_tables *tables)
+/*
+ * A process the walk noted: its set written, unless the walk cannot find more
+ * in its maps (they hold more than a set does), or a set has no room. Noted
+ * just before it ended, it is forgotten again.
+ */
+static void refresh_noted(struct unwind_tables *tables, pid_t pid)
 {
-	if (tables->mode == UNWIND_FRAME_POINTERS)
-		return 0;
-	tables->mapped = true;
-	return publish_mappings(tables);
+	struct unwind_process *process = find_process(tables, pid);
+
+	if (process && process->mappings_cut)
+		return;
+	if (process_gone(unwind_tables__refresh_process(tables, pid)))
+		unwind_tables__forget_process(tables, pid);
 }
 
 int unwind_tables__on_wake(void *context)
 {
 	struct unwind_tables *tables = context;
-	uint64_t now_ns = clock_now_ns(), counts[UNWIND_COUNTS];
+	uint64_t now_ns = clock_now_ns();
+	__u32 tgid;
 
-	if (tables->mode == UNWIND_FRAME_POINTERS || now_ns - tables->last_refresh_ns < 1000000000ULL)
+	if (tables->stale_fd < 0 || now_ns - tables->last_refresh_ns < 1000000000ULL)
 		return 0;
 	tables->last_refresh_ns = now_ns;
-	if (read_counts(tables, counts) || counts[UNWIND_UNMAPPED_ADDRESSES] == tables->unmapped_seen)
-		return 0;
-	tables->unmapped_seen = counts[UNWIND_UNMAPPED_ADDRESSES];
-	unwind_tables__refresh(tables);
+	/* Bounded: a process running meanwhile may note itself again, and wait for the next wake. */
+	for (int i = 0; i < UNWIND_STALE_PROCESSES; i++) {
+		if (bpf_get_first_key(tables->stale_fd, &tgid, sizeof(tgid)))
+			break;
+		bpf_delete_elem(tables->stale_fd, &tgid);
+		refresh_noted(tables, tgid);
+	}
 	return 0;
 }
 
@@ -472,20 +627,46 @@ static uint64_t table_bytes(const struct unwind_tables *tables)
 	       (uint64_t)tables->used_pages * sizeof(uint32_t);
 }
 
+/* The arrays' size, and the most mapping sets held at once. */
 static uint64_t map_bytes(const struct unwind_tables *tables)
 {
 	return (uint64_t)tables->row_capacity * sizeof(struct unwind_row) +
 	       (uint64_t)tables->page_capacity * sizeof(uint32_t) +
-	       2 * sizeof(struct unwind_mapping_set);
+	       (uint64_t)tables->sets_peak * sizeof(struct unwind_mapping_set);
 }
 
-static size_t objects_walked_by_rows(const struct unwind_tables *tables)
+static size_t objects_walked(const struct unwind_tables *tables, enum object_walk walk)
 {
 	size_t count = 0;
 
 	for (size_t i = 0; i < tables->object_count; i++)
-		count += tables->objects[i].walk == WALK_BY_ROWS;
+		count += tables->objects[i].walk == walk;
 	return count;
+}
+
+/* Objects named in the summary line for want of room; -v and the JSON name them all. */
+#define OBJECTS_NAMED 3
+
+/* "; no room for ..." when the maps turned objects or processes to the frame pointer. */
+static void print_without_room(const struct unwind_tables *tables, FILE *out)
+{
+	size_t objects = objects_walked(tables, WALK_TABLE_FULL), named = 0;
+	char printable[512];
+
+	if (!objects && !tables->processes_without_room && !tables->processes_with_mappings_cut)
+		return;
+	fprintf(out, "; walked by frame pointers for want of room: %zu objects", objects);
+	for (size_t i = 0; i < tables->object_count && named < OBJECTS_NAMED; i++) {
+		if (tables->objects[i].walk != WALK_TABLE_FULL)
+			continue;
+		fprintf(out, "%s%s", named++ ? ", " : " (",
+			untrusted_text__escape(tables->objects[i].name, printable, sizeof(printable)));
+	}
+	if (named)
+		fprintf(out, "%s)", objects > named ? ", ..." : "");
+	fprintf(out, ", the stacks of %u processes past %u, the mappings past %u of %u processes",
+		tables->processes_without_room, MAXIMUM_PROCESSES, UNWIND_MAX_MAPPINGS,
+		tables->processes_with_mappings_cut);
 }
 
 void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
@@ -497,12 +678,20 @@ void unwind_tables__print(const struct unwind_tables *tables, FILE *out)
 		return;
 	}
 	read_counts(tables, counts);
-	fprintf(out, "; unwinding %s: tables for %zu of %zu objects, %u rows (%llu kB of a %llu kB map); frames walked by tables %llu, by frame pointers %llu",
-		unwind_mode__name(tables->mode), objects_walked_by_rows(tables), tables->object_count,
-		tables->used_rows, (unsigned long long)table_bytes(tables) / 1024,
-		(unsigned long long)map_bytes(tables) / 1024,
+	fprintf(out, "; unwinding %s: tables for %zu of %zu objects, %u rows (%llu kB of a %llu kB map), processes with tables %u; frames walked by tables %llu, by frame pointers %llu",
+		unwind_mode__name(tables->mode), objects_walked(tables, WALK_BY_ROWS),
+		tables->object_count, tables->used_rows,
+		(unsigned long long)table_bytes(tables) / 1024,
+		(unsigned long long)map_bytes(tables) / 1024, tables->processes_with_sets,
 		(unsigned long long)counts[UNWIND_FRAMES_BY_ROWS],
 		(unsigned long long)counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+	if (counts[UNWIND_STACKS_WITHOUT_SET])
+		fprintf(out, ", stacks of processes without a set yet %llu",
+			(unsigned long long)counts[UNWIND_STACKS_WITHOUT_SET]);
+	if (counts[UNWIND_UNMAPPED_ADDRESSES])
+		fprintf(out, ", addresses outside every mapping %llu",
+			(unsigned long long)counts[UNWIND_UNMAPPED_ADDRESSES]);
+	print_without_room(tables, out);
 	if (!tables->verbose)
 		return;
 	for (size_t i = 0; i < tables->object_count; i++) {
@@ -529,6 +718,18 @@ void unwind_tables__write_json(const struct unwind_tables *tables, struct json_w
 		json_writer__u64(writer, "frames_by_tables", counts[UNWIND_FRAMES_BY_ROWS]);
 		json_writer__u64(writer, "frames_by_frame_pointers",
 				 counts[UNWIND_FRAMES_BY_FRAME_POINTER]);
+		json_writer__u64(writer, "processes", tables->processes_with_sets);
+		json_writer__u64(writer, "stacks_without_set", counts[UNWIND_STACKS_WITHOUT_SET]);
+		json_writer__u64(writer, "unmapped_addresses", counts[UNWIND_UNMAPPED_ADDRESSES]);
+		json_writer__begin_array(writer, "objects_without_room");
+		for (size_t i = 0; i < tables->object_count; i++) {
+			if (tables->objects[i].walk == WALK_TABLE_FULL)
+				json_writer__string(writer, NULL, tables->objects[i].name);
+		}
+		json_writer__end_array(writer);
+		json_writer__u64(writer, "processes_without_room", tables->processes_without_room);
+		json_writer__u64(writer, "processes_with_mappings_cut",
+				 tables->processes_with_mappings_cut);
 		json_writer__begin_array(writer, "objects");
 		for (size_t i = 0; i < tables->object_count; i++) {
 			const struct unwind_object *object = &tables->objects[i];

@@ -1,9 +1,11 @@
 /*
- * The unwind tables of a traced process: for each object it maps executable,
- * the compact rows its call-frame information gives (cfi_rows.h), loaded into
- * the BPF program's maps for the stack walk (bpf_src/cfi_walk.h). Built once
- * per object, and refreshed when the walk meets an address no known mapping
- * holds (a library loaded since).
+ * The unwind tables of a set of traced processes: for each object they map
+ * executable, the compact rows its call-frame information gives
+ * (cfi_rows.h), loaded once into the BPF program's maps however many
+ * processes map it; and for each process its mapping set, where its objects
+ * lie (bpf_src/cfi_walk.h). A set is read again when the walk meets a
+ * process without one, or an address none of its mappings holds (a library
+ * loaded since).
  */
 #ifndef UNWIND_TABLES_H
 #define UNWIND_TABLES_H
@@ -30,44 +32,66 @@ bool unwind_mode__parse(const char *text, enum unwind_mode *mode);
 
 struct unwind_tables;
 
-/*
- * Reads the CFI of every object `pid` maps executable, as `mode` asks, or
- * none yet unless `mapped` (a -c child that has not exec'd maps the tool's
- * own objects). NULL only when out of memory; an object whose CFI cannot be
- * read is walked by frame pointers, and -v says why.
- */
-struct unwind_tables *unwind_tables__new(pid_t pid, enum unwind_mode mode, bool mapped,
-					 bool verbose);
+/* Tables for no process yet; NULL when out of memory. */
+struct unwind_tables *unwind_tables__new(enum unwind_mode mode, bool verbose);
 void unwind_tables__free(struct unwind_tables *tables);
+
+/*
+ * Adds a process to trace: reads the CFI of every object it maps executable,
+ * as the mode asks, or none yet unless `mapped` (a -c child that has not
+ * exec'd maps the tool's own objects). Before unwind_tables__load, only reads
+ * (the objects read size the maps); after, writes its rows and mapping set.
+ * A process whose maps cannot be read (gone already) is kept without a set:
+ * not an error, its end is reported where it is traced. An object whose CFI
+ * cannot be read is walked by frame pointers, and -v says why. 0 or -ENOMEM;
+ * after the load, also -errno of reading its maps or of a map update. Adding
+ * a process again refreshes it.
+ */
+int unwind_tables__add_process(struct unwind_tables *tables, pid_t pid, bool mapped);
+
+/*
+ * Reads the maps of a process again, after an exec or its loader's events,
+ * and writes the objects it mapped since and its new mapping set; a process
+ * not added yet is added. 0 or -errno; on failure its old set stays.
+ */
+int unwind_tables__refresh_process(struct unwind_tables *tables, pid_t pid);
+
+/* Drops the mapping set of a process that exited; its objects' rows stay for the others. */
+void unwind_tables__forget_process(struct unwind_tables *tables, pid_t pid);
 
 /*
  * The sizes of the row map and of the page index, -D UNWIND_ROWS and
  * UNWIND_PAGES: room for the tables read now and for objects mapped later; 0
- * when the walk follows frame pointers only. 0 or -errno.
+ * when the walk follows frame pointers only. And UNWIND_PROCESSES, how many
+ * processes have a mapping set. 0 or -errno.
  */
 int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines);
 
-/* Writes the rows and mappings into the compiled program's maps. 0 or -errno. */
+/*
+ * Writes the rows and the mapping sets of the processes added so far (those
+ * mapped) into the compiled program's maps. 0 or -errno.
+ */
 int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program);
 
 /*
- * Reads the maps again and adds the objects mapped since (after an exec, or
- * the loader's events). 0 or -errno; on failure the old tables stay.
- */
-int unwind_tables__refresh(struct unwind_tables *tables);
-
-/*
- * trace_hook's on_wake (`context` is the tables): when the walk has met
- * addresses outside every known mapping, reads the maps again and adds the
- * new objects. At most once a second; always 0 (a failed refresh leaves the
- * old tables, and those frames to the frame pointer).
+ * trace_hook's on_wake (`context` is the tables): reads the maps of the
+ * processes the walk noted (without a set, or at an address outside their
+ * mappings) and writes their sets. At most once a second; always 0 (a failed
+ * refresh leaves the old set, and those frames to the frame pointer).
  */
 int unwind_tables__on_wake(void *context);
 
-/* "; unwinding: ..." for the summary: mode, table memory, frames walked each way. */
+/*
+ * "; unwinding: ..." for the summary: mode, table memory, processes, frames
+ * walked each way, and what the maps had no room for.
+ */
 void unwind_tables__print(const struct unwind_tables *tables, FILE *out);
 
-/* "unwinding":{mode, objects, rows, table_bytes, map_bytes, frames_by_*} */
+/*
+ * "unwinding":{mode, table_rows, table_bytes, map_bytes, processes,
+ * frames_by_*, unmapped_addresses, stacks_without_set, objects_without_room,
+ * processes_without_room, processes_with_mappings_cut, objects}
+ */
 void unwind_tables__write_json(const struct unwind_tables *tables, struct json_writer *writer);
 
 #endif
