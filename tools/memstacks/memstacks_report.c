@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/growable_array.h"
+#include "bpf/map_entries.h"
 
 void memstacks_losses__read(struct memstacks_losses *losses, struct bcc_module *program)
 {
@@ -106,66 +107,74 @@ static int name_process(struct last_naming *last, struct trace_run *run, pid_t p
 	return err;
 }
 
+/* What reading the live blocks needs, entry by entry. */
+struct live_block_reader {
+	struct keyed_totals *totals;
+	uint64_t born_before_ns;
+	struct trace_run *run;
+	struct last_naming last;
+};
+
+static int read_live_block(const void *key, const void *value, void *context)
+{
+	const struct block_key *address = key;
+	const struct live_block *block = value;
+	struct live_block_reader *reader = context;
+	struct stack_total total = {.bytes = block->bytes, .allocations = 1};
+	int err;
+
+	if (block->allocated_ns >= reader->born_before_ns)
+		return 0;	/* too young for --min-age: maybe still in flight */
+	err = name_process(&reader->last, reader->run, address->tgid);
+	if (err)
+		return err;
+	if (block->exec_generation != reader->last.naming.exec_generation)
+		return 0;	/* the heap of an image its process replaced by exec */
+	if (reader->last.naming.owner && reader->last.naming.exited)
+		return 0;	/* a set's process that exited: its heap went with it */
+	return keyed_totals__append(reader->totals, &block->stack, &total);
+}
+
 static int read_live_blocks(struct keyed_totals *totals, int fd, uint64_t born_before_ns,
 			    struct trace_run *run)
 {
-	struct block_key address, next;
-	struct stack_total total = {.allocations = 1};
-	struct last_naming last = {0};
-	struct live_block block;
-	void *previous = NULL;
-	int err;
+	struct live_block_reader reader = {totals, born_before_ns, run, {0}};
 
-	while (bpf_get_next_key(fd, previous, &next) == 0) {
-		address = next;
-		previous = &address;
-		if (bpf_lookup_elem(fd, &address, &block))
-			continue;	/* freed while we read */
-		if (block.allocated_ns >= born_before_ns)
-			continue;	/* too young for --min-age: maybe still in flight */
-		err = name_process(&last, run, address.tgid);
-		if (err)
-			return err;
-		if (block.exec_generation != last.naming.exec_generation)
-			continue;	/* the heap of an image its process replaced by exec */
-		if (last.naming.owner && last.naming.exited)
-			continue;	/* a set's process that exited: its heap went with it */
-		total.bytes = block.bytes;
-		err = keyed_totals__append(totals, &block.stack, &total);
-		if (err)
-			return err;
+	return map_entries__foreach(fd, sizeof(struct block_key), sizeof(struct live_block),
+				    read_live_block, &reader);
+}
+
+/* What reading the stack totals needs, entry by entry. */
+struct stack_total_reader {
+	struct keyed_totals *totals;
+	struct image_watch *watch;
+	const struct allocator_sites *sites;	/* of the process last read */
+	uint32_t sites_pid;
+};
+
+static int read_stack_total(const void *key_data, const void *value, void *context)
+{
+	const struct stack_key *key = key_data;
+	struct stack_total_reader *reader = context;
+
+	if (!reader->sites || key->tgid != reader->sites_pid) {
+		reader->sites = image_watch__sites_of(reader->watch, key->tgid);
+		if (!reader->sites)
+			return -ENOMEM;
+		reader->sites_pid = key->tgid;
 	}
-	return 0;
+	/* Called from inside an allocator function: counted by that one. */
+	if (allocator_sites__contains(reader->sites, key->caller))
+		return 0;
+	return keyed_totals__append(reader->totals, key, value);
 }
 
 static int read_stack_totals(struct keyed_totals *totals, int fd, struct image_watch *watch)
 {
-	const struct allocator_sites *sites = NULL;
-	struct stack_key key, next;
-	struct stack_total total;
-	void *previous = NULL;
-	uint32_t sites_pid = 0;
-	int err;
+	struct stack_total_reader reader = {.totals = totals, .watch = watch};
 
-	while (bpf_get_next_key(fd, previous, &next) == 0) {
-		key = next;
-		previous = &key;
-		if (key.tgid != sites_pid) {
-			sites = image_watch__sites_of(watch, key.tgid);
-			if (!sites)
-				return -ENOMEM;
-			sites_pid = key.tgid;
-		}
-		/* Called from inside an allocator function: counted by that one. */
-		if (allocator_sites__contains(sites, key.caller))
-			continue;
-		if (bpf_lookup_elem(fd, &key, &total))
-			continue;
-		err = keyed_totals__append(totals, &key, &total);
-		if (err)
-			return err;
-	}
-	return 0;
+	return map_entries__foreach(fd, sizeof(struct stack_key), sizeof(struct stack_total),
+				    read_stack_total, &reader);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/growable_array.h"
+#include "bpf/map_entries.h"
 #include "base/errors.h"
 #include "trace/image_follower.h"
 
@@ -42,24 +43,23 @@ struct faulted_pages {
 	size_t capacity;
 };
 
+static int read_page(const void *key_data, const void *value, void *context)
+{
+	const struct page_key *key = key_data;
+	struct faulted_pages *pages = context;
+
+	if (growable_array__reserve(&pages->items, &pages->capacity, pages->count,
+				    sizeof(*pages->items)))
+		return -ENOMEM;
+	pages->items[pages->count++] = (struct faulted_page){
+		.tgid = key->tgid, .address = key->page, .record = *(const struct page_record *)value};
+	return 0;
+}
+
 static int read_pages(struct faulted_pages *pages, int fd)
 {
-	struct page_key key, next;
-	struct page_record record;
-	void *previous = NULL;
-
-	while (bpf_get_next_key(fd, previous, &next) == 0) {
-		key = next;
-		previous = &key;
-		if (bpf_lookup_elem(fd, &key, &record))
-			continue;
-		if (growable_array__reserve(&pages->items, &pages->capacity, pages->count,
-					    sizeof(*pages->items)))
-			return -ENOMEM;
-		pages->items[pages->count++] = (struct faulted_page){
-			.tgid = key.tgid, .address = key.page, .record = record};
-	}
-	return 0;
+	return map_entries__foreach(fd, sizeof(struct page_key), sizeof(struct page_record),
+				    read_page, pages);
 }
 
 /* By process, then address: each process's pages are weighed apart. */
@@ -377,29 +377,37 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 	return err;
 }
 
-int pgfault_report__collect_faults(struct stack_report *report, struct trace_run *run)
+/* What reading the fault counts needs, entry by entry. */
+struct fault_reader {
+	struct stack_report *report;
+	struct trace_run *run;
+	int stack_map_fd;
+};
+
+static int read_fault_count(const void *key_data, const void *value, void *context)
 {
 	static struct frame_names names;
-	int stack_map_fd = bcc_module__map_fd(run->program, "user_stacks");
-	int fd = bcc_module__map_fd(run->program, "fault_counts");
-	struct fault_key key, next;
+	const struct fault_key *key = key_data;
+	uint64_t faults = *(const uint64_t *)value;
+	struct fault_reader *reader = context;
 	struct stack_naming naming;
-	void *previous = NULL;
-	uint64_t faults;
-	int err = 0;
+	int err = trace_run__naming(reader->run, key->tgid, &naming);
 
-	while (!err && bpf_get_next_key(fd, previous, &next) == 0) {
-		key = next;
-		previous = &key;
-		if (bpf_lookup_elem(fd, &key, &faults))
-			continue;
-		err = trace_run__naming(run, key.tgid, &naming);
-		if (err)
-			break;
-		name_stack(stack_map_fd, key.stack, naming.symbolizer, &names);
-		err = stack_report__add_owned(report, naming.owner, names.frames, names.depth,
-					      faults, faults);
-	}
+	if (err)
+		return err;
+	name_stack(reader->stack_map_fd, key->stack, naming.symbolizer, &names);
+	return stack_report__add_owned(reader->report, naming.owner, names.frames, names.depth,
+				       faults, faults);
+}
+
+int pgfault_report__collect_faults(struct stack_report *report, struct trace_run *run)
+{
+	struct fault_reader reader = {report, run,
+				      bcc_module__map_fd(run->program, "user_stacks")};
+	int err = map_entries__foreach(bcc_module__map_fd(run->program, "fault_counts"),
+				       sizeof(struct fault_key), sizeof(uint64_t),
+				       read_fault_count, &reader);
+
 	stack_report__sort(report);
 	return err;
 }
