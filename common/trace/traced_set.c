@@ -14,6 +14,8 @@
 
 #include "base/errors.h"
 #include "base/parse.h"
+#include "bpf/kernel_btf.h"
+#include "bpf/map_entries.h"
 #include "trace/target.h"
 
 /* Whether `path` is in a cgroup v2 file system. */
@@ -108,6 +110,15 @@ int traced_set__open(struct traced_set *set, const struct cli_settings *settings
 		set->scope = SCOPE_PROCESS;
 	else
 		set->scope = SCOPE_HOST;
+	if (set->children) {
+		err = kernel_btf__member_offset("task_struct", "tgid", &set->task_tgid_offset);
+		if (err) {
+			print_error("--children needs this kernel's BTF to tell a new process's ID: %s (use a kernel built with CONFIG_DEBUG_INFO_BTF, or trace the whole host)",
+				    err == -ENOENT ? "no /sys/kernel/btf/vmlinux with task_struct's tgid"
+						   : strerror(-err));
+			return err;
+		}
+	}
 	for (i = 0; set->scope == SCOPE_LISTED && i < set->listed_count; i++) {
 		err = check_listed(set->listed[i]);
 		if (err)
@@ -130,6 +141,7 @@ int traced_set__add_defines(const struct traced_set *set, struct bpf_defines *de
 {
 	return bpf_defines__add(defines, "TRACE_SCOPE", set->scope) ?:
 	       bpf_defines__add(defines, "FOLLOW_CHILDREN", set->children) ?:
+	       bpf_defines__add(defines, "TASK_TGID_OFFSET", set->task_tgid_offset) ?:
 	       bpf_defines__add(defines, "CGROUP_ID", set->cgroup_id) ?:
 	       bpf_defines__add(defines, "CGROUP_LEVEL", set->cgroup_level) ?:
 	       bpf_defines__add(defines, "TOOL_TGID", getpid());
@@ -214,22 +226,29 @@ static int foreach_in_cgroup(const char *path, traced_set_visit_fn visit, void *
 	return result;
 }
 
-static int foreach_listed(struct bcc_module *program, traced_set_visit_fn visit, void *context)
+struct listed_visit {
+	traced_set_visit_fn visit;
+	void *context;
+};
+
+/* A member still running; one that exited stays in the map, and is passed over. */
+static int visit_listed(const void *key, const void *value, void *context)
 {
-	int fd = bcc_module__map_fd(program, "traced_tgids");
-	uint32_t tgid, next;
-	void *previous = NULL;
-	int result = 0;
+	const struct listed_visit *listed = context;
+	uint32_t tgid = *(const uint32_t *)key;
 	char path[64];
 
-	while (!result && bpf_get_next_key(fd, previous, &next) == 0) {
-		tgid = next;
-		previous = &tgid;
-		snprintf(path, sizeof(path), "/proc/%u", tgid);
-		if (!access(path, F_OK))
-			result = visit((pid_t)tgid, context);
-	}
-	return result;
+	(void)value;
+	snprintf(path, sizeof(path), "/proc/%u", tgid);
+	return access(path, F_OK) ? 0 : listed->visit((pid_t)tgid, listed->context);
+}
+
+static int foreach_listed(struct bcc_module *program, traced_set_visit_fn visit, void *context)
+{
+	struct listed_visit listed = {visit, context};
+
+	return map_entries__foreach(bcc_module__map_fd(program, "traced_tgids"), sizeof(uint32_t),
+				    sizeof(uint8_t), visit_listed, &listed);
 }
 
 int traced_set__foreach(const struct traced_set *set, struct bcc_module *program,
@@ -245,6 +264,14 @@ int traced_set__foreach(const struct traced_set *set, struct bcc_module *program
 	default:
 		return 0;
 	}
+}
+
+int traced_set__foreach_candidate(const struct traced_set *set, struct bcc_module *program,
+				  traced_set_visit_fn visit, void *context)
+{
+	if (set->scope == SCOPE_CGROUP)
+		return foreach_process(visit, context);
+	return traced_set__foreach(set, program, visit, context);
 }
 
 void traced_set__describe(const struct traced_set *set, char *text, size_t size)

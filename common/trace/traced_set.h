@@ -26,6 +26,7 @@ struct traced_set {
 	const char *cgroup;		/* --cgroup's path as given */
 	uint64_t cgroup_id;
 	int cgroup_level;		/* its depth below the cgroup v2 root */
+	uint32_t task_tgid_offset;	/* --children: of tgid in this kernel's task_struct */
 };
 
 /*
@@ -61,6 +62,14 @@ int traced_set__start(struct traced_set *set, struct bcc_module *program);
 typedef int (*traced_set_visit_fn)(pid_t pid, void *context);
 int traced_set__foreach(const struct traced_set *set, struct bcc_module *program,
 			traced_set_visit_fn visit, void *context);
+
+/*
+ * Like traced_set__foreach, over the processes whose objects the set's
+ * probes must cover: for a cgroup, every process of the host, since any may
+ * join it during the trace.
+ */
+int traced_set__foreach_candidate(const struct traced_set *set, struct bcc_module *program,
+				  traced_set_visit_fn visit, void *context);
 
 /* What the set is, for "Tracing ... of <it>": "PID 181 (redis-server)" is the caller's. */
 void traced_set__describe(const struct traced_set *set, char *text, size_t size);

@@ -88,8 +88,8 @@ int image_watch__follow(struct image_watch *watch, bool exec)
 		int err;
 
 		watch->sites.shared_by_processes = !traced_set__probes_each_process(watch->set);
-		err = traced_set__foreach(watch->set, watch->follower->program, attach_member,
-					  watch);
+		err = traced_set__foreach_candidate(watch->set, watch->follower->program,
+						    attach_member, watch);
 		/* Said once: every exec on the host rescans the set. */
 		if (!err && watch->unreadable && !warned)
 			print_warning("cannot read the memory maps of %zu processes (PID %d: %s): their allocators are traced only where they map an object another process maps",
