@@ -1,0 +1,142 @@
+"""Sets of processes: the whole host, -p's list, --children and --cgroup. A
+target started or forked after "Tracing" gives its exact figures under its own
+pid and comm, while the rest of the host runs on unharmed."""
+import os
+import signal
+import tempfile
+import unittest
+
+import ground_truth
+from busy_host import BusyHost
+from cgroup_target import Cgroup
+from forking_truth import ForkingTruth
+from harness import (ToolTestCase, WaitingTarget, finish_tool, read_until, start_tool,
+                     target_path, wait_for_tracing)
+
+
+def stacks_of(report, pid):
+    """The stacks of one process of a set's JSON report."""
+    return {"stacks": [s for s in report["stacks"] if s.get("pid") == pid]}
+
+
+def process_row(report, pid):
+    rows = [p for p in report["processes"] if p["pid"] == pid]
+    if len(rows) != 1:
+        raise AssertionError(f"PID {pid} has {len(rows)} rows in {report['processes']}")
+    return rows[0]
+
+
+class SetTestCase(ToolTestCase):
+    maxDiff = None
+
+    def trace(self, tool, args, work):
+        """Runs `tool` with `args` until `work()` (called once it traces) returns; the run."""
+        with tempfile.TemporaryDirectory() as directory:
+            json_file = os.path.join(directory, "report.json")
+            process = start_tool(tool, args, json_file)
+            head = wait_for_tracing(process)
+            work()
+            process.send_signal(signal.SIGINT)
+            run = finish_tool(process, head, json_file)
+        self.assertEqual(run.returncode, 0, run)
+        return run
+
+    def assertGroundTruth(self, run, target, expected):
+        self.assertEqual(ground_truth.per_site(stacks_of(run.json, target.pid)), expected, run)
+        self.assertEqual(process_row(run.json, target.pid)["comm"], "ground_truth")
+
+
+class HostWide(SetTestCase):
+    def host_wide(self, *args):
+        targets = []
+
+        def start_and_work():
+            targets.append(WaitingTarget("ground_truth"))
+            targets[0].run_work()
+
+        with BusyHost() as host:
+            run = self.trace("memstacks", list(args), start_and_work)
+            targets[0].finish()
+            host.check_unharmed()
+        self.assertNotIn("pid", run.json)
+        self.assertIn("every process", run.stderr)
+        return run, targets[0]
+
+    def test_unfreed(self):
+        run, target = self.host_wide()
+        self.assertGroundTruth(run, target, ground_truth.UNFREED)
+
+    def test_all(self):
+        run, target = self.host_wide("-a")
+        self.assertGroundTruth(run, target, ground_truth.ALL)
+
+
+class PidList(SetTestCase):
+    def test_each_listed_process_exact(self):
+        targets = [WaitingTarget("ground_truth") for _ in range(2)]
+        try:
+            run = self.trace("memstacks", ["-p", ",".join(str(t.pid) for t in targets)],
+                             lambda: [t.run_work() for t in targets])
+        finally:
+            for target in targets:
+                target.finish()
+        for target in targets:
+            self.assertGroundTruth(run, target, ground_truth.UNFREED)
+        self.assertEqual(sorted(p["pid"] for p in run.json["processes"]),
+                         sorted(t.pid for t in targets))
+
+
+class Children(SetTestCase):
+    def children(self, *args):
+        server = WaitingTarget("forking_server", "4")
+        try:
+            run = self.trace("memstacks", ["-p", str(server.pid), "--children", *args],
+                             server.run_work)
+        finally:
+            server.finish()
+        return run, ForkingTruth(server.output)
+
+    def assertWorkersExact(self, run, truth, all_allocations):
+        workers = truth.pids("fork", "exec")
+        self.assertEqual(len(workers), 4, truth.roles)
+        for pid in workers:
+            expected = truth.per_site([pid], all_allocations)
+            got = {}
+            for stack in stacks_of(run.json, pid)["stacks"]:
+                key = (stack["frames"][-2], stack["frames"][-1])
+                if key in expected:
+                    bytes_, count = got.get(key, (0, 0))
+                    got[key] = (bytes_ + stack["bytes"], count + stack["allocations"])
+            self.assertEqual(got, expected, f"worker {pid} ({truth.roles[pid]}): {run}")
+
+    def test_unfreed(self):
+        run, truth = self.children()
+        self.assertWorkersExact(run, truth, False)
+
+    def test_all(self):
+        run, truth = self.children("-a")
+        self.assertWorkersExact(run, truth, True)
+
+
+class CgroupSet(SetTestCase):
+    def test_process_that_joins_during_the_trace(self):
+        outside = WaitingTarget("ground_truth")
+        with Cgroup() as cgroup:
+            target = WaitingTarget("ground_truth")
+
+            def join_and_work():
+                cgroup.join(target.pid)
+                target.run_work()
+                outside.run_work()
+
+            try:
+                run = self.trace("memstacks", ["--cgroup", cgroup.path], join_and_work)
+            finally:
+                target.finish()
+                outside.finish()
+        self.assertGroundTruth(run, target, ground_truth.UNFREED)
+        self.assertEqual([p["pid"] for p in run.json["processes"]], [target.pid])
+
+
+if __name__ == "__main__":
+    unittest.main()
