@@ -26,6 +26,7 @@
 #include "traced_processes.h"
 #include "memstacks.h"
 #include "user_stacks.h"
+#include "child_processes.h"
 
 BPF_ARRAY(losses, u64, LOSS_KINDS);
 

@@ -21,6 +21,7 @@
 #include "traced_processes.h"
 #include "pgfaultstacks.h"
 #include "user_stacks.h"
+#include "child_processes.h"
 
 #define PAGE_MASK_4K (~0xfffUL)
 

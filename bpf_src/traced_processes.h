@@ -5,8 +5,8 @@
  *   TRACE_SCOPE      what the set is (enum trace_scope, traced_scope.h)
  *   TARGET_TGID      SCOPE_PROCESS: the process; otherwise a -c command, or 0
  *   TARGET_TID       SCOPE_PROCESS: one thread of it (-t), or 0 for all
- *   FOLLOW_CHILDREN  SCOPE_LISTED: a traced process's new processes join the set,
- *                    their tgid read at TASK_TGID_OFFSET in the child's task_struct
+ *   FOLLOW_CHILDREN  SCOPE_LISTED: a traced process's new processes join the set
+ *                    (child_processes.h)
  *   CGROUP_ID, CGROUP_LEVEL  SCOPE_CGROUP: the cgroup's id, and its depth below the root
  *   TOOL_TGID        the tool itself, never traced: host-wide, its own mallocs
  *                    would otherwise be traced, and the report's own work with them
@@ -47,30 +47,5 @@ static __always_inline int is_traced_thread(u64 pid_tgid)
 	return is_traced_process(pid_tgid);
 }
 
-#if TRACE_SCOPE == SCOPE_LISTED && FOLLOW_CHILDREN
-/*
- * TP_PROTO(struct task_struct *parent, struct task_struct *child): a new
- * process of a traced one is traced from its first instruction, since the
- * set is asked at every event. A new thread has its process's tgid, already
- * in the set. The child's tgid is read at TASK_TGID_OFFSET, which the
- * frontend takes from this kernel's BTF: the headers libbcc compiles with
- * may be another kernel's, with another task_struct. The frontend attaches
- * it (common/trace/traced_set.c).
- */
-RAW_TRACEPOINT_PROBE(sched_process_fork)
-{
-	void *child = (void *)ctx->args[1];
-	u32 tgid = bpf_get_current_pid_tgid() >> 32, child_tgid = 0;
-	u8 traced = 1;
-
-	if (!traced_tgids.lookup(&tgid))
-		return 0;
-	if (bpf_probe_read_kernel(&child_tgid, sizeof(child_tgid), child + TASK_TGID_OFFSET))
-		return 0;
-	if (child_tgid != tgid)
-		traced_tgids.update(&child_tgid, &traced);
-	return 0;
-}
-#endif
 
 #endif
