@@ -71,6 +71,64 @@ class HostWide(SetTestCase):
         self.assertGroundTruth(run, target, ground_truth.ALL)
 
 
+class PostgresBackend(SetTestCase):
+    def test_backend_of_a_new_connection_is_traced(self):
+        """--children on the postmaster: a connection made after "Tracing" forks a
+        backend, whose stacks run from the root through PostgresMain to the
+        memory it holds, set beside its own RSS growth."""
+        sessions = []
+        with BusyHost() as host:
+            run = self.trace("memstacks", ["-p", str(host.postgres.postmaster_pid), "--children"],
+                             lambda: sessions.append(host.open_growing_session(16 << 20)))
+            backend = sessions[0]
+            host.check_unharmed()
+        stacks = stacks_of(run.json, backend.pid)["stacks"]
+        self.assertTrue(stacks, run)
+        largest = max(stacks, key=lambda stack: stack["bytes"])
+        self.assertGreaterEqual(largest["bytes"], backend.grown_bytes // 2, largest)
+        self.assertIn("PostgresMain", largest["frames"])
+        self.assertEqual(largest["frames"][0], "_start", largest)
+        row = process_row(run.json, backend.pid)
+        self.assertEqual(row["comm"], "postgres")
+        self.assertGreaterEqual(row["bytes"], backend.grown_bytes)
+        self.assertIsNotNone(row["rss_growth_kb"], row)
+
+
+class PgfaultstacksHostWide(SetTestCase):
+    def test_attribution_matches_each_process_rss_growth(self):
+        """Every process whose RSS grew by 1 MB or more while the whole host was
+        traced has its attributed pages equal that growth, within 2% and 16
+        pages: a PostgreSQL backend that grows, a target started during the
+        trace, and whatever else on the host grew."""
+        targets = []
+        with BusyHost() as host:
+            session = host.postgres.connect()
+
+            def grow():
+                targets.append(WaitingTarget("page_toucher"))
+                targets[0].run_work()
+                session.grow(8 << 20)
+
+            try:
+                run = self.trace("pgfaultstacks", [], grow)
+            finally:
+                for target in targets:
+                    target.finish()
+                session.close()
+            host.check_unharmed()
+        checked = []
+        for row in run.json["processes"]:
+            growth_kb = row["rss_growth_kb"]
+            if growth_kb is None or growth_kb < 1024:
+                continue
+            attributed_kb = row["pages"] * 4
+            self.assertLessEqual(abs(attributed_kb - growth_kb), growth_kb * 0.02 + 16 * 4,
+                                 f"{row}\n{run}")
+            checked.append(row["pid"])
+        self.assertIn(targets[0].pid, checked)
+        self.assertIn(session.pid, checked)
+
+
 class PidList(SetTestCase):
     def test_each_listed_process_exact(self):
         targets = [WaitingTarget("ground_truth") for _ in range(2)]
