@@ -16,14 +16,17 @@ def read_line(stream, what):
     line = stream.readline() if ready else ""
     if not line:
         sys.exit(f"bench: no {what} within {LINE_TIMEOUT_S} s")
-    return line
+    return line.decode(errors="replace") if isinstance(line, bytes) else line
 
 
 def start_tracer(tracer, pid, ready_text, merged_output=False):
     """`tracer` ("{pid}" replaced by `pid`) running, once `ready_text` shows in its output."""
     command = [arg.replace("{pid}", str(pid)) for arg in tracer]
     # Our tools say "Tracing" on stderr once attached; bcc's tools print on stdout.
-    process = subprocess.Popen(command, text=True,
+    # Unbuffered: a buffered stream would take a warning and the "Tracing" line
+    # that follows it in one read, and select() would then wait for a line
+    # already read.
+    process = subprocess.Popen(command, bufsize=0,
                                stdout=subprocess.PIPE if merged_output else subprocess.DEVNULL,
                                stderr=subprocess.STDOUT if merged_output else subprocess.PIPE)
     output = process.stdout if merged_output else process.stderr
