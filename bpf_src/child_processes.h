@@ -27,7 +27,10 @@ RAW_TRACEPOINT_PROBE(sched_process_fork)
 	if (bpf_probe_read_kernel(&child_tgid, sizeof(child_tgid), child + TASK_TGID_OFFSET) ||
 	    child_tgid == tgid)
 		return 0;
-	traced_tgids.update(&child_tgid, &traced);
+	if (traced_tgids.update(&child_tgid, &traced)) {
+		count_set_loss(SET_LOSS_CHILDREN);
+		return 0;
+	}
 #if UNWIND_ROWS
 	/*
 	 * A fork maps what its parent maps, where the parent maps it: its stacks

@@ -70,8 +70,8 @@ RAW_TRACEPOINT_PROBE(sched_process_exec)
 
 	if (execs)
 		__sync_fetch_and_add(execs, 1);
-	else
-		exec_generations.update(&tgid, &first);
+	else if (exec_generations.update(&tgid, &first))
+		count_set_loss(SET_LOSS_EXECS);
 #endif
 	report_image_event(IMAGE_EVENT_EXEC);
 	return 0;

@@ -16,6 +16,16 @@
 
 #include "traced_scope.h"
 
+BPF_ARRAY(set_losses, u64, SET_LOSSES);
+
+static __always_inline void count_set_loss(int which)
+{
+	u64 *count = set_losses.lookup(&which);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+}
+
 #if TRACE_SCOPE == SCOPE_LISTED
 /* The listed processes (-p), and with --children those they started since. */
 BPF_HASH(traced_tgids, u32, u8, MAX_TRACED_PROCESSES);

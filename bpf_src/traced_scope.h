@@ -14,4 +14,9 @@
 /* SCOPE_LISTED: processes the set can hold, listed and forked. */
 #define MAX_TRACED_PROCESSES 32768
 
+/* What a full map of the set dropped, counted in map set_losses. */
+#define SET_LOSS_CHILDREN 0	/* --children: new processes not traced, the set full */
+#define SET_LOSS_EXECS 1	/* processes whose execs could not be counted */
+#define SET_LOSSES 2
+
 #endif

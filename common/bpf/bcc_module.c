@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/errors.h"
+#include "bpf/possible_cpus.h"
 
 #define MAX_LOADED 32
 #define VERIFIER_LOG_SIZE (1 << 20)
@@ -243,4 +244,48 @@ int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *fu
 	}
 	program->attachments[program->attachment_count++] = fd;
 	return 0;
+}
+
+/* struct htab_elem's own fields, and the allocator's share of each, on 64 bits. */
+#define HASH_ENTRY_OVERHEAD 48
+
+static uint64_t round_up8(uint64_t size)
+{
+	return (size + 7) & ~7ULL;
+}
+
+void bcc_module__map_memory(struct bcc_module *program, struct map_memory *memory)
+{
+	int cpus = possible_cpus();
+	size_t id;
+
+	*memory = (struct map_memory){0};
+	for (id = 0; id < bpf_num_tables(program->module); id++) {
+		uint64_t entries = bpf_table_max_entries_id(program->module, id);
+		uint64_t key = round_up8(bpf_table_key_size_id(program->module, id));
+		uint64_t value = round_up8(bpf_table_leaf_size_id(program->module, id));
+		int type = bpf_table_type_id(program->module, id);
+		uint64_t bytes;
+		bool grows = false;
+
+		switch (type) {
+		case BPF_MAP_TYPE_PERCPU_ARRAY:
+			bytes = entries * value * (cpus > 0 ? cpus : 1);
+			break;
+		case BPF_MAP_TYPE_PERCPU_HASH:
+			bytes = entries * (key + HASH_ENTRY_OVERHEAD + value * (cpus > 0 ? cpus : 1));
+			break;
+		case BPF_MAP_TYPE_HASH:
+		case BPF_MAP_TYPE_LRU_HASH:
+			bytes = entries * (key + value + HASH_ENTRY_OVERHEAD);
+			grows = bpf_table_flags_id(program->module, id) & BPF_F_NO_PREALLOC;
+			break;
+		default:	/* arrays: one value per entry */
+			bytes = entries * value;
+			break;
+		}
+		memory->at_most += bytes;
+		if (!grows)
+			memory->allocated += bytes;
+	}
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define BPF_MAX_DEFINES 32
@@ -61,6 +62,18 @@ int bcc_module__load_tail_call(struct bcc_module *program, const char *prog_arra
  */
 int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *function,
 				       const char *tracepoint);
+
+/*
+ * The kernel memory of the program's maps, as their sizes give it (an
+ * estimate: the kernel's own bookkeeping per entry is taken as 48 bytes):
+ * what is allocated when they are created (arrays, preallocated hashes)
+ * and what they can grow to (hashes made with BPF_F_NO_PREALLOC).
+ */
+struct map_memory {
+	uint64_t allocated;
+	uint64_t at_most;
+};
+void bcc_module__map_memory(struct bcc_module *program, struct map_memory *memory);
 
 /* The fd of map `name`, or -1. */
 int bcc_module__map_fd(struct bcc_module *program, const char *name);

@@ -297,8 +297,9 @@ static bool has_stacks(const struct process_totals *totals, pid_t pid)
 
 /*
  * A set's figures per process, beside each one's RSS over the trace: the
- * processes its stacks name, and those whose RSS grew without a stack (a
- * host has hundreds that did neither). 0, or 1 after saying why.
+ * processes its stacks name, those whose RSS grew without a stack, and
+ * those that exited after events of theirs were seen (a host has hundreds
+ * that did none of it). 0, or 1 after saying why.
  */
 static int total_processes(struct trace_run *run)
 {
@@ -311,7 +312,8 @@ static int total_processes(struct trace_run *run)
 	for (i = 0; run->process_totals && !err && i < run->processes.count; i++) {
 		process = run->processes.items[i];
 		if (!has_stacks(run->process_totals, process->pid) &&
-		    (traced_process__exited(process) || process->rss_end_kb <= process->rss_start_kb))
+		    (traced_process__exited(process) ? !process->met_in_events
+						     : process->rss_end_kb <= process->rss_start_kb))
 			continue;
 		err = traced_process__exited(process)
 			      ? process_totals__set_exited(run->process_totals, &process->owner)
@@ -323,6 +325,25 @@ static int total_processes(struct trace_run *run)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * What tracing a set holds in the kernel, and what its full maps dropped;
+ * one process's run says the memory with -v.
+ */
+static void print_set_figures(const struct trace_run *run)
+{
+	struct map_memory memory;
+
+	traced_set__print_losses(&run->set, run->program);
+	if (traced_set__is_one_process(&run->set) && !run->settings->verbose)
+		return;
+	bcc_module__map_memory(run->program, &memory);
+	fprintf(stderr, "%s: BPF maps: %.1f MB of kernel memory", program_name,
+		memory.allocated / 1e6);
+	if (memory.at_most > memory.allocated)
+		fprintf(stderr, ", up to %.1f MB as they fill", memory.at_most / 1e6);
+	fputc('\n', stderr);
 }
 
 int trace_run__report(struct trace_run *run)
@@ -346,6 +367,7 @@ int trace_run__report(struct trace_run *run)
 	tool->print_summary(run->tool_state, run);
 	if (run->process_totals)
 		process_totals__write_text(run->process_totals, stderr);
+	print_set_figures(run);
 	report_output__print_stacks(run->report, run->unwind);
 	interval_sampler__print_classes(&run->sampler, run->report);
 	if (run->files.json && tool->write_json(run->tool_state, run, run->files.json))

@@ -16,6 +16,7 @@
 #include "base/parse.h"
 #include "bpf/kernel_btf.h"
 #include "bpf/map_entries.h"
+#include "process/proc_fields.h"
 #include "trace/target.h"
 
 /* Whether `path` is in a cgroup v2 file system. */
@@ -78,13 +79,11 @@ static int open_cgroup(struct traced_set *set, const char *given)
 /* A -p PID must be a process: a thread's ID names it with -t. */
 static int check_listed(pid_t pid)
 {
-	char path[64];
 	int err = target__check_process(pid);
 
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)pid);
-	if (access(path, F_OK)) {
+	if (proc_status__read(pid, "Tgid") != pid) {
 		print_error("cannot trace PID %d: it is a thread, not a process (give it with -t, or give its process's PID)",
 			    (int)pid);
 		return -EINVAL;
@@ -278,9 +277,12 @@ void traced_set__describe(const struct traced_set *set, char *text, size_t size)
 {
 	switch (set->scope) {
 	case SCOPE_LISTED:
-		snprintf(text, size, "%zu process%s%s", set->listed_count + (set->command != 0),
-			 set->listed_count + (set->command != 0) == 1 ? "" : "es",
-			 set->children ? " and their children" : "");
+		if (set->listed_count + (set->command != 0) == 1)
+			snprintf(text, size, "PID %d and its children",
+				 (int)(set->command ?: set->listed[0]));
+		else
+			snprintf(text, size, "%zu processes%s", set->listed_count + (set->command != 0),
+				 set->children ? " and their children" : "");
 		return;
 	case SCOPE_CGROUP:
 		snprintf(text, size, "cgroup %s", set->cgroup);
@@ -289,4 +291,21 @@ void traced_set__describe(const struct traced_set *set, char *text, size_t size)
 		snprintf(text, size, "every process");
 		return;
 	}
+}
+
+void traced_set__print_losses(const struct traced_set *set, struct bcc_module *program)
+{
+	int fd = bcc_module__map_fd(program, "set_losses");
+	uint64_t counts[SET_LOSSES] = {0};
+	uint32_t which;
+
+	(void)set;
+	for (which = 0; fd >= 0 && which < SET_LOSSES; which++)
+		bpf_lookup_elem(fd, &which, &counts[which]);
+	if (counts[SET_LOSS_CHILDREN])
+		print_warning("%llu new processes were not traced: the set already held %d processes",
+			      (unsigned long long)counts[SET_LOSS_CHILDREN], MAX_TRACED_PROCESSES);
+	if (counts[SET_LOSS_EXECS])
+		print_warning("the execs of %llu processes were not counted (more than %d exec'd): what their old images held may be reported with the new",
+			      (unsigned long long)counts[SET_LOSS_EXECS], MAX_TRACED_PROCESSES);
 }

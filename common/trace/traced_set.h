@@ -71,6 +71,9 @@ int traced_set__foreach(const struct traced_set *set, struct bcc_module *program
 int traced_set__foreach_candidate(const struct traced_set *set, struct bcc_module *program,
 				  traced_set_visit_fn visit, void *context);
 
+/* What the program's full maps of the set dropped: warnings on stderr, if any. */
+void traced_set__print_losses(const struct traced_set *set, struct bcc_module *program);
+
 /* What the set is, for "Tracing ... of <it>": "PID 181 (redis-server)" is the caller's. */
 void traced_set__describe(const struct traced_set *set, char *text, size_t size);
 

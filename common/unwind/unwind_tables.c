@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bpf/possible_cpus.h"
 #include "unwind/cfi_rows.h"
 #include "process/elf_functions.h"
 #include "base/errors.h"
@@ -532,29 +533,6 @@ int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program
 			return err;
 	}
 	return 0;
-}
-
-/* The kernel's possible CPUs (as "0-3,8"): how many values a per-CPU map holds per key. */
-static int possible_cpus(void)
-{
-	FILE *file = fopen("/sys/devices/system/cpu/possible", "re");
-	int first, last, highest = -1;
-	char separator;
-
-	if (!file)
-		return -errno;
-	while (fscanf(file, "%d", &first) == 1) {
-		last = first;
-		if (fscanf(file, "%c", &separator) == 1 && separator == '-' &&
-		    fscanf(file, "%d%c", &last, &separator) < 1)
-			break;
-		if (last > highest)
-			highest = last;
-		if (separator != ',')
-			break;
-	}
-	fclose(file);
-	return highest >= 0 ? highest + 1 : -EINVAL;
 }
 
 /* Sums the walk's per-CPU counters into `counts`. */
