@@ -50,15 +50,23 @@ int process_table__note_start(struct process_table *table, pid_t pid)
 	return 0;
 }
 
+/* Its end, read once, at the report: by then it has mapped all it will. */
+static void read_end(struct process_table *table, struct traced_process *process)
+{
+	if (process->symbolizer || process->rss_end_kb >= 0)
+		return;
+	process->rss_end_kb = proc_status__read(process->pid, "VmRSS");
+	if (process->rss_end_kb >= 0)
+		process->symbolizer = symbolizer__new(process->pid, process_table__origins(table));
+}
+
 struct traced_process *process_table__get(struct process_table *table, pid_t pid)
 {
 	struct traced_process *process = find(table, pid) ?: add(table, pid);
 
-	/* Read once, at the report: by then it has mapped all it will. */
-	if (process && !process->symbolizer && process->rss_end_kb < 0) {
-		process->rss_end_kb = proc_status__read(pid, "VmRSS");
-		if (process->rss_end_kb >= 0)
-			process->symbolizer = symbolizer__new(pid, process_table__origins(table));
+	if (process) {
+		process->met_in_events = true;
+		read_end(table, process);
 	}
 	return process;
 }
@@ -75,7 +83,7 @@ void process_table__finish(struct process_table *table)
 	size_t i;
 
 	for (i = 0; i < table->count; i++)
-		process_table__get(table, table->items[i]->pid);
+		read_end(table, table->items[i]);
 }
 
 bool traced_process__exited(const struct traced_process *process)

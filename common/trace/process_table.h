@@ -21,6 +21,7 @@ struct traced_process {
 	long rss_end_kb;	/* at the report; -1 once it has exited */
 	struct symbolizer *symbolizer;	/* read at the report, NULL once it has exited */
 	struct stack_owner owner;	/* what its stacks are tagged with */
+	bool met_in_events;		/* the tool read events of it */
 };
 
 struct process_table {

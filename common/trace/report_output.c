@@ -89,8 +89,11 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 	}
 	json_writer__double(writer, "duration_s", session->duration_s);
 	json_writer__string(writer, "end", trace_session__end_reason(session));
-	json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
-	json_writer__u64(writer, "rss_end_kb", session->rss_end_kb);
+	/* A set's RSS is each process's, in "processes". */
+	if (!scope->set) {
+		json_writer__u64(writer, "rss_start_kb", session->rss_start_kb);
+		json_writer__u64(writer, "rss_end_kb", session->rss_end_kb);
+	}
 	trace_losses__write_json(losses, writer);
 }
 

@@ -92,8 +92,9 @@ int image_watch__follow(struct image_watch *watch, bool exec)
 						    attach_member, watch);
 		/* Said once: every exec on the host rescans the set. */
 		if (!err && watch->unreadable && !warned)
-			print_warning("cannot read the memory maps of %zu processes (PID %d: %s): their allocators are traced only where they map an object another process maps",
-				      watch->unreadable, (int)watch->first_unreadable.pid,
+			print_warning("cannot read the memory maps of %zu process%s (PID %d: %s): their allocators are traced only where they map an object another process maps",
+				      watch->unreadable, watch->unreadable == 1 ? "" : "es",
+				      (int)watch->first_unreadable.pid,
 				      strerror(watch->first_unreadable.error));
 		return err;
 	}

@@ -138,8 +138,11 @@ static void print_summary(void *tool, const struct trace_run *run)
 		print_warning("%llu stacks were not captured or the stack map was full; their pages are shown under %s (raise --stack-storage-size)",
 			      (unsigned long long)counters[COUNT_LOST_STACKS], MISSED_STACK_FRAME);
 	if (totals->unreadable_processes)
-		print_warning("%llu processes were left out: their page maps cannot be read, so their pages cannot be checked for residency",
-			      (unsigned long long)totals->unreadable_processes);
+		print_warning("%llu process%s left out: %s page map cannot be read, so %s pages cannot be checked for residency",
+			      (unsigned long long)totals->unreadable_processes,
+			      totals->unreadable_processes == 1 ? " was" : "es were",
+			      totals->unreadable_processes == 1 ? "its" : "their",
+			      totals->unreadable_processes == 1 ? "its" : "their");
 	if (totals->released_not_logged)
 		print_warning("%llu munmap or madvise calls were not logged: pages they released and the target mapped again may be counted for the wrong stack",
 			      (unsigned long long)totals->released_not_logged);
