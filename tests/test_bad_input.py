@@ -80,6 +80,17 @@ class BadInput(ToolTestCase):
                                 "one thread")
         self.assertOneLineError(run_command_plain(["-p", "1,x"]), USAGE, "invalid PID 'x'")
 
+    def test_thread_in_pid_list(self):
+        # busy_threads keeps threads of its own; any one of them is not a process.
+        target = WaitingTarget("busy_threads")
+        try:
+            threads = [int(t) for t in os.listdir(f"/proc/{target.pid}/task") if int(t) != target.pid]
+            self.assertTrue(threads, "busy_threads has no thread of its own")
+            run = run_command_plain(["-p", f"{os.getpid()},{threads[0]}"])
+        finally:
+            target.kill()
+        self.assertOneLineError(run, RUNTIME, "is a thread, not a process", "-t")
+
     def test_cgroup_that_is_not_one(self):
         self.assertOneLineError(run_command_plain(["--cgroup", "/tmp"]), RUNTIME,
                                 "not a cgroup v2 directory")
