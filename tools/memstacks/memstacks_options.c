@@ -58,6 +58,11 @@ static const struct cli_spec spec = {
 		   "jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n",
 	.options = options,
 	.examples =
+		"  memstacks 30                   # every process on the host for 30 seconds\n"
+		"  memstacks -p 181,182 30        # two processes, each stack under its own\n"
+		"  memstacks -p 181 --children    # PID 181 and the workers it forks, through exec\n"
+		"  memstacks --cgroup /sys/fs/cgroup/system.slice/nginx.service\n"
+		"                                 # a container or service, by its cgroup v2 directory\n"
 		"  memstacks -p 181               # unfreed allocations of PID 181, until Ctrl-C\n"
 		"  memstacks -p 181 30            # ... for 30 seconds\n"
 		"  memstacks -a -p 181 10         # every allocation for 10 seconds, frees ignored\n"

@@ -50,6 +50,12 @@ static const struct cli_spec spec = {
 		   "faulted in while tracing and still resident at its end.\n",
 	.options = options,
 	.examples =
+		"  pgfaultstacks 30               # every process on the host for 30 seconds\n"
+		"  pgfaultstacks -p 181,182 30    # two processes, each stack under its own\n"
+		"  pgfaultstacks -p 181 --children\n"
+		"                                 # PID 181 and the workers it forks, through exec\n"
+		"  pgfaultstacks --cgroup /sys/fs/cgroup/system.slice/nginx.service\n"
+		"                                 # a container or service, by its cgroup v2 directory\n"
 		"  pgfaultstacks -p 181           # resident pages faulted in by PID 181, until Ctrl-C\n"
 		"  pgfaultstacks -p 181 30        # ... for 30 seconds\n"
 		"  pgfaultstacks -p 181 -i 10 300 # resident pages every 10 s for 5 minutes, and\n"
