@@ -3,13 +3,16 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <bcc/libbpf.h>
 
 #include "process/elf_functions.h"
 #include "base/errors.h"
+#include "base/growable_array.h"
 #include "trace/trace_session.h"
 #include "report/untrusted_text.h"
 
@@ -36,25 +39,49 @@ uint32_t image_follower__exec_generation(struct bcc_module *program, pid_t pid)
 	return execs;
 }
 
+/* Notes `loader` as probed for `pid`: false if it already was. -ENOMEM. */
+static int note_loader(struct image_follower *follower, const struct stat *loader, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < follower->loader_count; i++) {
+		const struct probed_loader *probed = &follower->loaders[i];
+
+		if (probed->device == loader->st_dev && probed->inode == loader->st_ino &&
+		    probed->pid == pid)
+			return 0;
+	}
+	if (growable_array__reserve(&follower->loaders, &follower->loader_capacity,
+				    follower->loader_count, sizeof(*follower->loaders)))
+		return -ENOMEM;
+	follower->loaders[follower->loader_count++] =
+		(struct probed_loader){loader->st_dev, loader->st_ino, pid};
+	return 1;
+}
+
 /*
- * Probes the dynamic loader of the program the target runs now (it changes at
- * exec), unless that loader is probed already. A static program has none.
+ * Probes the dynamic loader of the program `pid` runs now (it changes at
+ * exec), for `probe_pid` (-1: every process that maps it), unless it is
+ * probed already. A static program has none.
  */
-static int watch_loader(struct image_follower *follower)
+static int watch_loader(struct image_follower *follower, pid_t pid, pid_t probe_pid)
 {
 	const char *loader_functions[] = {"_dl_debug_state"};
-	char exe[64], interpreter[PATH_MAX], loader[sizeof(follower->loader)];
+	char exe[64], interpreter[PATH_MAX], loader[PATH_MAX + 32];
 	char printable[512];
-	pid_t pid = follower->target->pid;
 	struct elf_function loader_event;
+	struct stat file;
 	int prog_fd, err;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	if (elf_interpreter(exe, interpreter, sizeof(interpreter)))
 		return 0;
 	snprintf(loader, sizeof(loader), "/proc/%d/root%s", (int)pid, interpreter);
-	if (!strcmp(loader, follower->loader))
-		return 0;
+	if (stat(loader, &file))
+		return 0;	/* gone, or a loader the process cannot show us */
+	err = note_loader(follower, &file, probe_pid);
+	if (err <= 0)
+		return err;
 	if (elf_find_functions(loader, loader_functions, 1, &loader_event) != 1) {
 		/* Any bytes can name the loader in the target's program header. */
 		print_warning("no _dl_debug_state in the dynamic loader %s: libraries the target loads from now on are not followed",
@@ -64,12 +91,26 @@ static int watch_loader(struct image_follower *follower)
 	prog_fd = bcc_module__load(follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	err = uprobe_set__attach(follower->probes, prog_fd, false, loader, loader_event.file_offset,
-				 pid, "_dl_debug_state");
-	if (err)
-		return err;
-	memcpy(follower->loader, loader, sizeof(loader));
-	return 0;
+	return uprobe_set__attach(follower->probes, prog_fd, false, loader, loader_event.file_offset,
+				  probe_pid, "_dl_debug_state");
+}
+
+static int watch_member_loader(pid_t pid, void *context)
+{
+	struct image_follower *follower = context;
+
+	return watch_loader(follower, pid,
+			    traced_set__probes_each_process(follower->set) ? pid : -1);
+}
+
+/*
+ * The loaders of a set's members, or of every process that may join it: a
+ * member's dlopen then stops nothing, but is counted, and followed.
+ */
+static int watch_set_loaders(struct image_follower *follower)
+{
+	return traced_set__foreach_candidate(follower->set, follower->program,
+					     watch_member_loader, follower);
 }
 
 /* Takes the counts, and hands what changed since the last call to the tool. */
@@ -82,12 +123,16 @@ static int follow_events(struct image_follower *follower)
 	for (event = 0; event < IMAGE_EVENTS; event++)
 		follower->seen[event] = image_follower__count(follower->program, event);
 	exec = follower->seen[IMAGE_EVENT_EXEC] != execs_seen;
-	/* A set without one target: the tool rescans its members. */
-	if (!follower->target->pid)
+	/* A set without one target: new members' loaders, then the tool rescans them. */
+	if (!follower->target->pid) {
+		err = exec ? watch_set_loaders(follower) : 0;
+		if (err)
+			return err;
 		return follower->follow ? follower->follow(follower->context, exec) : 0;
+	}
 	if (exec) {
 		target__reread_comm(follower->target);
-		err = watch_loader(follower);
+		err = watch_loader(follower, follower->target->pid, follower->target->pid);
 		if (err)
 			return err;
 	}
@@ -121,8 +166,9 @@ int image_follower__start(struct image_follower *follower)
 	if (err || follower->target->spawned)
 		return err;
 	if (!follower->target->pid)
-		return follow_events(follower);
-	return watch_loader(follower) ?: follow_events(follower);
+		return watch_set_loaders(follower) ?: follow_events(follower);
+	return watch_loader(follower, follower->target->pid, follower->target->pid) ?:
+	       follow_events(follower);
 }
 
 int image_follower__follow_stop(struct image_follower *follower)
@@ -158,4 +204,9 @@ int image_follower__on_wake(void *context)
 		target__continue(follower->target);
 	}
 	return err < 0 ? err : 0;
+}
+
+void image_follower__free(struct image_follower *follower)
+{
+	free(follower->loaders);
 }

@@ -15,33 +15,45 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "bpf/bcc_module.h"
 #include "image_events.h"
 #include "process/symbolizer.h"
 #include "trace/target.h"
+#include "trace/traced_set.h"
 #include "unwind/unwind_tables.h"
 #include "bpf/uprobes.h"
 
 /* The tool's work after an event: `exec` when the target's program changed. 0 or -errno. */
 typedef int (*image_follow_fn)(void *context, bool exec);
 
+/* A dynamic loader probed, as a file, for one process or every one (pid -1). */
+struct probed_loader {
+	dev_t device;
+	ino_t inode;
+	pid_t pid;
+};
+
 struct image_follower {
 	struct bcc_module *program;
 	struct uprobe_set *probes;	/* the loader's probes join the tool's */
-	struct target *target;
+	struct target *target;		/* the one process; pid 0 for a set */
+	const struct traced_set *set;
 	struct symbolizer *symbolizer;	/* refreshed at every event */
 	struct unwind_tables *unwind;	/* so are the unwind tables */
 	image_follow_fn follow;		/* the tool's own work, or NULL */
 	void *context;
 	uint64_t seen[IMAGE_EVENTS];
-	char loader[PATH_MAX + 32];	/* the dynamic loader probed, or "" */
+	struct probed_loader *loaders;	/* probed already: a set's members share theirs */
+	size_t loader_count;
+	size_t loader_capacity;
 };
 
 /*
- * Attaches the exec tracepoint and, for a running target, probes its loader
- * and follows what it maps now. A -c target is left at its gate: the caller
+ * Attaches the exec tracepoint and, for a running target (or a set's
+ * members), probes its loader and follows what it maps now. A -c target is left at its gate: the caller
  * releases it, and its stops are followed by image_follower__on_wake or
  * image_follower__follow_stop. Prints the reason and returns -errno on failure.
  */
@@ -67,5 +79,7 @@ uint64_t image_follower__count(struct bcc_module *program, enum image_event even
  * BPF program stamps its events with them (process_exec_generation).
  */
 uint32_t image_follower__exec_generation(struct bcc_module *program, pid_t pid);
+
+void image_follower__free(struct image_follower *follower);
 
 #endif

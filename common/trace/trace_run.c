@@ -145,7 +145,7 @@ static int prepare_attach(struct trace_run *run)
 	}
 	run->follower = (struct image_follower){
 		.program = run->program, .probes = run->probes, .target = &run->target,
-		.symbolizer = run->symbolizer, .unwind = run->unwind,
+		.set = &run->set, .symbolizer = run->symbolizer, .unwind = run->unwind,
 		.follow = run->tool->follow, .context = run->tool_state,
 	};
 	return 0;
@@ -387,6 +387,7 @@ void trace_run__free(struct trace_run *run)
 	report_files__free(&run->files);
 	/* The probes go before the program whose functions they run. */
 	uprobe_set__free(run->probes);
+	image_follower__free(&run->follower);
 	bcc_module__free(run->program);
 	symbolizer__free(run->symbolizer);
 	stack_report__free(run->report);
