@@ -35,6 +35,34 @@ def require(path):
         raise AssertionError(f"{path} is missing: scripts/install-deps.sh tests installs it")
 
 
+def trace_dlopen_truth(target_args):
+    """dlopen_truth --wait loading mimalloc while memstacks -v traces it, with the
+    target arguments `target_args(target)` gives: the target works once the tool
+    says it attached to the library. (the run, the target)"""
+    require(MIMALLOC)
+    target = WaitingTarget("dlopen_truth", MIMALLOC)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            json_file = os.path.join(directory, "report.json")
+            process = start_tool("memstacks", ["-v", *target_args(target)], json_file)
+            head = wait_for_tracing(process)
+            target.process.send_signal(signal.SIGUSR1)
+            read_until(target.process.stdout, "loaded", "the target to load the library")
+            while True:
+                line = read_line(process.stderr, "the tool to attach to the library")
+                head.append(line)
+                if re.match(r"memstacks: \S*libmimalloc\S*: allocation", line):
+                    break
+            target.run_work()
+            process.send_signal(signal.SIGINT)
+            run = finish_tool(process, head, json_file)
+        if target.finish() != 0:
+            raise AssertionError("the target must finish normally")
+    finally:
+        target.kill()
+    return run, target
+
+
 class AllocatorTestCase(GroundTruthMixin, ToolTestCase):
     def trace(self, target_name, *args, preload=None, attached=None):
         """Traces `target_name` --wait under -p, `preload`ed with a library; checks
@@ -207,28 +235,8 @@ class Dlopen(GroundTruthMixin, ToolTestCase):
     def test_under_pid(self):
         """-p attaches once it sees the loader's event: exact for what the target
         allocates after the tool says it attached."""
-        require(MIMALLOC)
-        truth = allocator_truth.DLOPEN
-        target = WaitingTarget("dlopen_truth", MIMALLOC)
-        try:
-            with tempfile.TemporaryDirectory() as directory:
-                json_file = os.path.join(directory, "report.json")
-                process = start_tool("memstacks", ["-v", "-p", str(target.pid)], json_file)
-                head = wait_for_tracing(process)
-                target.process.send_signal(signal.SIGUSR1)
-                read_until(target.process.stdout, "loaded", "the target to load the library")
-                while True:
-                    line = read_line(process.stderr, "the tool to attach to the library")
-                    head.append(line)
-                    if re.match(r"memstacks: \S*libmimalloc\S*: allocation", line):
-                        break
-                target.run_work()
-                process.send_signal(signal.SIGINT)
-                run = finish_tool(process, head, json_file)
-            self.assertEqual(target.finish(), 0, "the target must finish normally")
-        finally:
-            target.kill()
-        self.assertSitesExact(run, truth.UNFREED, truth)
+        run, _ = trace_dlopen_truth(lambda target: ["-p", str(target.pid)])
+        self.assertSitesExact(run, allocator_truth.DLOPEN.UNFREED, allocator_truth.DLOPEN)
 
 
 class CommandPreload(GroundTruthMixin, ToolTestCase):

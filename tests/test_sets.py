@@ -11,9 +11,8 @@ import ground_truth
 from busy_host import BusyHost
 from cgroup_target import Cgroup
 from forking_truth import ForkingTruth
-from harness import (ToolTestCase, WaitingTarget, finish_tool, read_line, read_until,
-                     start_tool, wait_for_tracing)
-from test_allocators import MIMALLOC, require
+from harness import ToolTestCase, WaitingTarget, finish_tool, start_tool, wait_for_tracing
+from test_allocators import trace_dlopen_truth
 
 
 def stacks_of(report, pid):
@@ -76,27 +75,8 @@ class HostWide(SetTestCase):
         """A process started during the trace loads an allocator no process had
         mapped (dlopen): the set's loader probes see it, the tool attaches to it,
         and what the process allocates through it afterwards is exact."""
-        require(MIMALLOC)
         truth = allocator_truth.DLOPEN
-        with tempfile.TemporaryDirectory() as directory:
-            json_file = os.path.join(directory, "report.json")
-            process = start_tool("memstacks", ["-v"], json_file)
-            head = wait_for_tracing(process)
-            target = WaitingTarget("dlopen_truth", MIMALLOC)
-            try:
-                target.process.send_signal(signal.SIGUSR1)
-                read_until(target.process.stdout, "loaded", "the target to load the library")
-                while True:
-                    line = read_line(process.stderr, "the tool to attach to the library")
-                    head.append(line)
-                    if "libmimalloc" in line and ": allocation functions" in line:
-                        break
-                target.run_work()
-                process.send_signal(signal.SIGINT)
-                run = finish_tool(process, head, json_file)
-                self.assertEqual(target.finish(), 0, "the target must finish normally")
-            finally:
-                target.kill()
+        run, target = trace_dlopen_truth(lambda target: [])
         self.assertEqual(ground_truth.per_site(stacks_of(run.json, target.pid), truth.SITES),
                          truth.UNFREED, run)
 
