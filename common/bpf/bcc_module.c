@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 #include "bpf/possible_cpus.h"
 
@@ -26,6 +27,7 @@ struct bcc_module {
 	size_t loaded_count;
 	int attachments[MAX_LOADED];	/* raw tracepoint fds */
 	size_t attachment_count;
+	uint64_t load_ns;		/* spent in the verifier, for -v's start-up phases */
 };
 
 int bpf_defines__add(struct bpf_defines *defines, const char *name, unsigned long long value)
@@ -135,6 +137,7 @@ void bcc_module__free(struct bcc_module *program)
 int bcc_module__load(struct bcc_module *program, const char *function, int prog_type)
 {
 	const struct bpf_insn *instructions;
+	uint64_t started_ns;
 	char *log = NULL;
 	size_t i, size;
 	int fd;
@@ -151,9 +154,11 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 		print_error("cannot load BPF function %s: not in the program", function);
 		return -ENOENT;
 	}
+	started_ns = clock_now_ns();
 	fd = bcc_func_load(program->module, prog_type, function, instructions, size,
 			   bpf_module_license(program->module),
 			   bpf_module_kern_version(program->module), 0, NULL, 0, NULL, 0);
+	program->load_ns += clock_now_ns() - started_ns;
 	if (fd < 0) {
 		/* Load again with the verifier's log, only to explain the failure. */
 		log = malloc(VERIFIER_LOG_SIZE);
@@ -174,6 +179,11 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 	program->loaded[program->loaded_count].fd = fd;
 	program->loaded_count++;
 	return fd;
+}
+
+uint64_t bcc_module__load_ns(const struct bcc_module *program)
+{
+	return program->load_ns;
 }
 
 int bcc_module__map_fd(struct bcc_module *program, const char *name)

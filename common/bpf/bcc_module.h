@@ -47,6 +47,9 @@ void bcc_module__free(struct bcc_module *program);
  */
 int bcc_module__load(struct bcc_module *program, const char *function, int prog_type);
 
+/* The time the loads so far spent, most of it in the kernel's verifier. */
+uint64_t bcc_module__load_ns(const struct bcc_module *program);
+
 /*
  * Loads `function` as a program of `prog_type` and puts it at `index` of the
  * program array `prog_array`, for the programs that tail-call it. Returns 0,

@@ -103,14 +103,18 @@ static int compile(struct trace_run *run)
 	int err = -EINVAL;
 
 	run->unwind = unwind_tables__new(settings->unwind, settings->verbose);
-	if (run->unwind && !add_unwind_processes(run) && !add_defines(run, run->target.pid, &defines))
+	if (run->unwind && !add_unwind_processes(run) && !add_defines(run, run->target.pid, &defines)) {
+		start_phases__end(&run->phases, START_UNWIND_TABLES);
 		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
+		start_phases__end(&run->phases, START_COMPILE);
+	}
 	bpf_defines__free(&defines);
 	if (!run->program)
 		return err;
 	err = unwind_tables__load(run->unwind, run->program);
 	if (err)
 		print_error("cannot load the unwind tables into the BPF maps: %s", strerror(-err));
+	start_phases__end(&run->phases, START_UNWIND_TABLES);
 	return err;
 }
 
@@ -194,10 +198,14 @@ int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_
 	*run = (struct trace_run){.tool = tool, .tool_state = tool_state, .settings = settings};
 	if (settings->print_ebpf)
 		return print_program(run);
+	start_phases__begin(&run->phases);
 	trace_session__handle_signals();
 	/* Before the target is started or anything attached: a bad path costs nothing. */
 	if (!bcc_module__check_requirements() || report_files__create(&run->files, settings) ||
-	    open_target(run) || compile(run))
+	    open_target(run))
+		return 1;
+	start_phases__end(&run->phases, START_TARGET);
+	if (compile(run))
 		return 1;
 	/* Compiling takes seconds: the likeliest time for an impatient Ctrl-C. */
 	if (trace_session__interrupted_at_start(&exit_code))
@@ -206,6 +214,8 @@ int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_
 	    tool->attach(tool_state, run) || image_follower__start(&run->follower) ||
 	    wait_until_ready(run))
 		return 1;
+	start_phases__take(&run->phases, START_LOAD, bcc_module__load_ns(run->program));
+	start_phases__end(&run->phases, START_ATTACH);
 	if (trace_session__interrupted_at_start(&exit_code))
 		return exit_code;
 	return TRACE_RUN_GO_ON;
@@ -277,6 +287,8 @@ int trace_run__trace(struct trace_run *run)
 	if (run->tool->counts_probes)
 		snprintf(probes, sizeof(probes), " through %zu uprobes",
 			 uprobe_set__count(run->probes));
+	if (settings->verbose)
+		start_phases__print(&run->phases, stderr);
 	fprintf(stderr, "Tracing %s of %s%s%s... Hit Ctrl-C to end.\n", run->words.traced,
 		run->traced_name, probes, settings->tid ? ", one thread" : "");
 	target__continue(&run->target);

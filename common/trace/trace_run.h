@@ -27,6 +27,7 @@
 #include "trace/image_follower.h"
 #include "trace/interval_sampler.h"
 #include "trace/process_table.h"
+#include "trace/start_phases.h"
 #include "trace/target.h"
 #include "trace/traced_set.h"
 #include "trace/trace_session.h"
@@ -102,6 +103,7 @@ struct trace_run {
 	struct interval_sampler sampler;
 	struct report_words words;
 	struct stack_report *report;
+	struct start_phases phases;	/* for -v: where the start-up went */
 };
 
 /* How the stacks of one traced process are named and kept (trace_run__naming). */

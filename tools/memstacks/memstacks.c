@@ -66,6 +66,8 @@ static int attach(void *tool, struct trace_run *run)
 {
 	struct memstacks *memstacks = tool;
 	const struct memstacks_settings *settings = &memstacks->settings;
+	uint64_t started_ns;
+	int err;
 
 	memstacks->watch = (struct image_watch){
 		.follower = &run->follower,
@@ -80,9 +82,16 @@ static int attach(void *tool, struct trace_run *run)
 		if (!memstacks->failed)
 			return -ENOMEM;
 	}
-	return bcc_module__load_tail_call(run->program, "stack_walker", 0, "walk_stack",
-					  BPF_PROG_TYPE_KPROBE) ?:
-	       image_watch__calibrate(&memstacks->watch);
+	err = bcc_module__load_tail_call(run->program, "stack_walker", 0, "walk_stack",
+					 BPF_PROG_TYPE_KPROBE);
+	if (err)
+		return err;
+	/* Its load of loader_event is the load phase's: the module counts that. */
+	started_ns = clock_now_ns() - bcc_module__load_ns(run->program);
+	err = image_watch__calibrate(&memstacks->watch);
+	start_phases__take(&run->phases, START_CALIBRATION,
+			   clock_now_ns() - bcc_module__load_ns(run->program) - started_ns);
+	return err;
 }
 
 static int follow(void *tool, bool exec)
