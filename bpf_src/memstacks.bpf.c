@@ -126,7 +126,8 @@ int walk_stack(struct pt_regs *ctx)
 
 #if MODE_ALL
 
-BPF_HASH(stack_totals, struct stack_key, struct stack_total, MAX_STACKS);
+BPF_F_TABLE("hash", struct stack_key, struct stack_total, stack_totals, MAX_STACKS,
+	    BPF_F_NO_PREALLOC);
 
 /*
  * The last counted call of each thread into an allocator function other than
@@ -319,7 +320,9 @@ struct call_in_flight {
 	u8 frees_old_on_null;		/* realloc(p, 0) frees p and returns NULL */
 };
 
-BPF_HASH(live_blocks, struct block_key, struct live_block, MAX_LIVE_BLOCKS);
+/* Not preallocated: an idle target's few blocks cost what they are, not --live-blocks' worth. */
+BPF_F_TABLE("hash", struct block_key, struct live_block, live_blocks, MAX_LIVE_BLOCKS,
+	    BPF_F_NO_PREALLOC);
 
 /*
  * One slot per thread, by tid % MAX_THREADS: an array lookup, which the

@@ -79,7 +79,7 @@ static __always_inline u64 capture_user_stack(void *ctx, struct pt_regs *user_re
 
 #if MODE_ALL_FAULTS
 
-BPF_HASH(fault_counts, struct fault_key, u64, STACK_STORAGE_SIZE);
+BPF_F_TABLE("hash", struct fault_key, u64, fault_counts, STACK_STORAGE_SIZE, BPF_F_NO_PREALLOC);
 
 static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 				    struct pt_regs *user_regs)
@@ -102,7 +102,8 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 
 #else /* resident pages */
 
-BPF_HASH(pages, struct page_key, struct page_record, MAX_PAGES);
+/* Not preallocated: kernel memory grows with the pages met, up to --max-pages. */
+BPF_F_TABLE("hash", struct page_key, struct page_record, pages, MAX_PAGES, BPF_F_NO_PREALLOC);
 
 /*
  * A fault on a page that was not present may give the target a page; so may a

@@ -24,7 +24,8 @@ struct user_stack {
 #ifdef BPF_HASH		/* compiled by libbcc, as part of a BPF program */
 
 BPF_PERCPU_ARRAY(stack_scratch, struct user_stack, 1);
-BPF_HASH(user_stacks, u64, struct user_stack, STACK_STORAGE_SIZE);
+/* Not preallocated, as every large hash here: kernel memory grows with the stacks met. */
+BPF_F_TABLE("hash", u64, struct user_stack, user_stacks, STACK_STORAGE_SIZE, BPF_F_NO_PREALLOC);
 
 /* Stores the first `frames` entries of `stack`; its key, or MISSED_STACK. */
 static __always_inline u64 save_user_stack(struct user_stack *stack, int frames)

@@ -11,7 +11,6 @@
 
 #include "base/clock.h"
 #include "base/errors.h"
-#include "bpf/possible_cpus.h"
 
 #define MAX_LOADED 32
 #define VERIFIER_LOG_SIZE (1 << 20)
@@ -258,44 +257,62 @@ int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *fu
 
 /* struct htab_elem's own fields, and the allocator's share of each, on 64 bits. */
 #define HASH_ENTRY_OVERHEAD 48
+/* A hash's buckets (struct bucket: a list head and a spinlock), one per entry rounded to 2^n. */
+#define HASH_BUCKET_BYTES 16
 
 static uint64_t round_up8(uint64_t size)
 {
 	return (size + 7) & ~7ULL;
 }
 
+static uint64_t round_up_power_of_two(uint64_t n)
+{
+	uint64_t power = 1;
+
+	while (power < n)
+		power <<= 1;
+	return power;
+}
+
+/* The kernel's own accounting of map `fd` now: "memlock" in our fdinfo, or 0. */
+static uint64_t kernel_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long bytes = 0;
+	FILE *fdinfo;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	fdinfo = fopen(path, "r");
+	if (!fdinfo)
+		return 0;
+	while (fgets(line, sizeof(line), fdinfo) && sscanf(line, "memlock: %llu", &bytes) != 1)
+		;
+	fclose(fdinfo);
+	return bytes;
+}
+
+/* What a hash not preallocated takes when full: its buckets and every entry. */
+static uint64_t full_hash_bytes(struct bcc_module *program, size_t id)
+{
+	uint64_t entries = bpf_table_max_entries_id(program->module, id);
+	uint64_t key = round_up8(bpf_table_key_size_id(program->module, id));
+	uint64_t value = round_up8(bpf_table_leaf_size_id(program->module, id));
+
+	return round_up_power_of_two(entries) * HASH_BUCKET_BYTES +
+	       entries * (key + value + HASH_ENTRY_OVERHEAD);
+}
+
 void bcc_module__map_memory(struct bcc_module *program, struct map_memory *memory)
 {
-	int cpus = possible_cpus();
 	size_t id;
 
 	*memory = (struct map_memory){0};
 	for (id = 0; id < bpf_num_tables(program->module); id++) {
-		uint64_t entries = bpf_table_max_entries_id(program->module, id);
-		uint64_t key = round_up8(bpf_table_key_size_id(program->module, id));
-		uint64_t value = round_up8(bpf_table_leaf_size_id(program->module, id));
-		int type = bpf_table_type_id(program->module, id);
-		uint64_t bytes;
-		bool grows = false;
+		uint64_t now = kernel_memlock(bpf_table_fd_id(program->module, id));
+		bool grows = bpf_table_flags_id(program->module, id) & BPF_F_NO_PREALLOC;
+		uint64_t full = grows ? full_hash_bytes(program, id) : now;
 
-		switch (type) {
-		case BPF_MAP_TYPE_PERCPU_ARRAY:
-			bytes = entries * value * (cpus > 0 ? cpus : 1);
-			break;
-		case BPF_MAP_TYPE_PERCPU_HASH:
-			bytes = entries * (key + HASH_ENTRY_OVERHEAD + value * (cpus > 0 ? cpus : 1));
-			break;
-		case BPF_MAP_TYPE_HASH:
-		case BPF_MAP_TYPE_LRU_HASH:
-			bytes = entries * (key + value + HASH_ENTRY_OVERHEAD);
-			grows = bpf_table_flags_id(program->module, id) & BPF_F_NO_PREALLOC;
-			break;
-		default:	/* arrays: one value per entry */
-			bytes = entries * value;
-			break;
-		}
-		memory->at_most += bytes;
-		if (!grows)
-			memory->allocated += bytes;
+		memory->allocated += now;
+		memory->at_most += full > now ? full : now;
 	}
 }

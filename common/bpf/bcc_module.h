@@ -67,10 +67,10 @@ int bcc_module__attach_raw_tracepoint(struct bcc_module *program, const char *fu
 				       const char *tracepoint);
 
 /*
- * The kernel memory of the program's maps, as their sizes give it (an
- * estimate: the kernel's own bookkeeping per entry is taken as 48 bytes):
- * what is allocated when they are created (arrays, preallocated hashes)
- * and what they can grow to (hashes made with BPF_F_NO_PREALLOC).
+ * The kernel memory of the program's maps: what they hold now, by the
+ * kernel's own accounting of each (its "memlock"), and what they can grow to
+ * (hashes made with BPF_F_NO_PREALLOC, estimated from their sizes with the
+ * kernel's bookkeeping per entry taken as 48 bytes).
  */
 struct map_memory {
 	uint64_t allocated;

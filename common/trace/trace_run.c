@@ -17,6 +17,7 @@
 static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_defines *defines)
 {
 	const struct cli_settings *settings = run->settings;
+	bool images_to_come = settings->command || !traced_set__probes_each_process(&run->set);
 
 	return traced_set__add_defines(&run->set, defines) ?:
 	       bpf_defines__add(defines, "TARGET_TGID", pid) ?:
@@ -25,7 +26,7 @@ static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_define
 	       bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes()) ?:
 	       bpf_defines__add(defines, "STOP_AT_EVENTS", settings->command != NULL) ?:
 	       run->tool->add_defines(run->tool_state, defines) ?:
-	       unwind_tables__add_defines(run->unwind, defines);
+	       unwind_tables__add_defines(run->unwind, images_to_come, defines);
 }
 
 /* --ebpf: the program as it would be compiled for -p PID. The exit code. */
@@ -339,17 +340,12 @@ static int total_processes(struct trace_run *run)
 	return 0;
 }
 
-/*
- * What tracing a set holds in the kernel, and what its full maps dropped;
- * one process's run says the memory with -v.
- */
+/* What the trace holds in the kernel, and what a set's full maps dropped. */
 static void print_set_figures(const struct trace_run *run)
 {
 	struct map_memory memory;
 
 	traced_set__print_losses(&run->set, run->program);
-	if (traced_set__is_one_process(&run->set) && !run->settings->verbose)
-		return;
 	bcc_module__map_memory(run->program, &memory);
 	fprintf(stderr, "%s: BPF maps: %.1f MB of kernel memory", program_name,
 		memory.allocated / 1e6);

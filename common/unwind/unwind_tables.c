@@ -19,12 +19,16 @@
 #include "unwind_rows.h"
 
 /*
- * Room in the maps beyond what is read at start: libraries are mapped after a
- * -c command starts, and by dlopen() later. 2^20 rows take 12 MB; 2^18 page
- * index entries, 1 MB, index 1 GB of code.
+ * Room in the maps beyond twice what is read at start. Processes already
+ * running map little more later (dlopen): 2^17 rows take 2 MB, 2^16 page
+ * index entries 256 kB (they index 256 MB of code). A -c command maps its
+ * libraries after the start, and a set that grows maps what its new members
+ * run: 2^20 rows, 16 MB, and 2^18 entries, 1 MB, for 1 GB of code.
  */
-#define MINIMUM_ROWS (1U << 20)
-#define MINIMUM_PAGES (1U << 18)
+#define ROOM_FOR_DLOPEN_ROWS (1U << 17)
+#define ROOM_FOR_DLOPEN_PAGES (1U << 16)
+#define ROOM_FOR_NEW_IMAGES_ROWS (1U << 20)
+#define ROOM_FOR_NEW_IMAGES_PAGES (1U << 18)
 #define MAXIMUM_ROWS (1U << 26)
 
 /*
@@ -301,10 +305,15 @@ static uint32_t room_for(const struct unwind_tables *tables, bool pages, uint32_
 	return wanted < MAXIMUM_ROWS ? wanted : MAXIMUM_ROWS;
 }
 
-int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines)
+int unwind_tables__add_defines(struct unwind_tables *tables, bool images_to_come,
+			       struct bpf_defines *defines)
 {
-	return bpf_defines__add(defines, "UNWIND_ROWS", room_for(tables, false, MINIMUM_ROWS)) ?:
-	       bpf_defines__add(defines, "UNWIND_PAGES", room_for(tables, true, MINIMUM_PAGES)) ?:
+	tables->row_capacity = room_for(tables, false, images_to_come ? ROOM_FOR_NEW_IMAGES_ROWS
+								       : ROOM_FOR_DLOPEN_ROWS);
+	tables->page_capacity = room_for(tables, true, images_to_come ? ROOM_FOR_NEW_IMAGES_PAGES
+								      : ROOM_FOR_DLOPEN_PAGES);
+	return bpf_defines__add(defines, "UNWIND_ROWS", tables->row_capacity) ?:
+	       bpf_defines__add(defines, "UNWIND_PAGES", tables->page_capacity) ?:
 	       bpf_defines__add(defines, "UNWIND_PROCESSES", MAXIMUM_PROCESSES);
 }
 
@@ -514,8 +523,6 @@ int unwind_tables__load(struct unwind_tables *tables, struct bcc_module *program
 
 	if (tables->mode == UNWIND_FRAME_POINTERS)
 		return 0;
-	tables->row_capacity = room_for(tables, false, MINIMUM_ROWS);
-	tables->page_capacity = room_for(tables, true, MINIMUM_PAGES);
 	tables->rows_fd = bcc_module__map_fd(program, "unwind_rows");
 	tables->pages_fd = bcc_module__map_fd(program, "unwind_pages");
 	tables->sets_fd = bcc_module__map_fd(program, "unwind_mapping_sets");

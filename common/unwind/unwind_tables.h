@@ -61,11 +61,14 @@ void unwind_tables__forget_process(struct unwind_tables *tables, pid_t pid);
 
 /*
  * The sizes of the row map and of the page index, -D UNWIND_ROWS and
- * UNWIND_PAGES: room for the tables read now and for objects mapped later; 0
+ * UNWIND_PAGES: room for the tables read now and for objects mapped later,
+ * more when `images_to_come` (a command not yet exec'd, a set that grows); 0
  * when the walk follows frame pointers only. And UNWIND_PROCESSES, how many
- * processes have a mapping set. 0 or -errno.
+ * processes have a mapping set; unwind_tables__load fills the maps so sized.
+ * 0 or -errno.
  */
-int unwind_tables__add_defines(const struct unwind_tables *tables, struct bpf_defines *defines);
+int unwind_tables__add_defines(struct unwind_tables *tables, bool images_to_come,
+			       struct bpf_defines *defines);
 
 /*
  * Writes the rows and the mapping sets of the processes added so far (those

@@ -23,8 +23,12 @@
 
 extern const char memstacks_bpf_text[];
 
-/* Threads that can be inside an allocator at the same moment. */
-#define MAX_THREADS 65536
+/*
+ * Slots for the threads inside an allocator, by tid (calls_in_flight): 2.5 MB
+ * of kernel memory. Two threads inside at the same moment whose tids differ
+ * by a multiple of it share a slot: the second one's call is lost, and counted.
+ */
+#define MAX_THREADS 16384
 
 struct memstacks {
 	struct memstacks_settings settings;
