@@ -112,13 +112,15 @@ int main(void)
 {
 	struct worker workers[THREADS];
 
-	/* Blocks SIGUSR1 before the threads exist, so that they inherit the mask. */
-	gate_announce_ready();
+	/* SIGUSR1 blocked before the threads exist, so that they inherit the mask. */
+	gate_block();
 	for (unsigned i = 0; i < THREADS; i++) {
 		workers[i] = (struct worker){.index = i};
 		if (pthread_create(&workers[i].thread, NULL, work, &workers[i]))
 			abort();
 	}
+	/* Ready once its threads exist: a test may look for them. */
+	gate_announce_ready();
 	gate_wait();
 	atomic_store(&stop, true);
 	for (unsigned i = 0; i < THREADS; i++) {

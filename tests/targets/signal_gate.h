@@ -12,14 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Blocks SIGUSR1 (to be taken by sigwait) and says the target is ready. */
-static inline void gate_announce_ready(void)
+/* Blocks SIGUSR1, to be taken by sigwait; threads made after inherit it. */
+static inline void gate_block(void)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* Blocks SIGUSR1 and says the target is ready. */
+static inline void gate_announce_ready(void)
+{
+	gate_block();
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 }
