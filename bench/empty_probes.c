@@ -101,14 +101,19 @@ int main(int argc, char **argv)
 			       : found[0].file_offset;
 	free_offset = placed ? placed_offset(allocator.path, &found[1], &emulation, "free")
 			     : found[1].file_offset;
-	if (uprobe_set__attach(probes, prog_fd, false, allocator.path, malloc_offset,
-			       allocator.pid, "malloc"))
+	if (uprobe_set__attach(probes, prog_fd,
+			       &(struct uprobe_site){.path = allocator.path, .offset = malloc_offset,
+						     .pid = allocator.pid, .function = "malloc"}))
 		goto out;
 	if (!entry_only &&
-	    (uprobe_set__attach(probes, prog_fd, true, allocator.path, malloc_offset, allocator.pid,
-				"malloc") ||
-	     uprobe_set__attach(probes, prog_fd, false, allocator.path, free_offset, allocator.pid,
-				"free")))
+	    (uprobe_set__attach(probes, prog_fd,
+				&(struct uprobe_site){.path = allocator.path,
+						      .offset = malloc_offset,
+						      .pid = allocator.pid, .at_return = true,
+						      .function = "malloc"}) ||
+	     uprobe_set__attach(probes, prog_fd,
+				&(struct uprobe_site){.path = allocator.path, .offset = free_offset,
+						      .pid = allocator.pid, .function = "free"})))
 		goto out;
 	fprintf(stderr, "Tracing with %zu empty uprobes\n", uprobe_set__count(probes));
 	while (!trace_session__interrupted())

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/errors.h"
+#include "bpf/uprobes.h"
 
 #define MAX_LOADED 32
 #define VERIFIER_LOG_SIZE (1 << 20)
@@ -133,6 +134,16 @@ void bcc_module__free(struct bcc_module *program)
 	free(program);
 }
 
+/*
+ * Kprobe-type programs here are all for uprobes, and are loaded for uprobe
+ * links (uprobes.h), which a perf event also takes where the kernel has none.
+ * A tail call needs its caller and callee loaded alike: they are.
+ */
+static int attach_type(int prog_type)
+{
+	return prog_type == BPF_PROG_TYPE_KPROBE ? UPROBE_LINK_ATTACH_TYPE : 0;
+}
+
 int bcc_module__load(struct bcc_module *program, const char *function, int prog_type)
 {
 	const struct bpf_insn *instructions;
@@ -156,7 +167,8 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 	started_ns = clock_now_ns();
 	fd = bcc_func_load(program->module, prog_type, function, instructions, size,
 			   bpf_module_license(program->module),
-			   bpf_module_kern_version(program->module), 0, NULL, 0, NULL, 0);
+			   bpf_module_kern_version(program->module), 0, NULL, 0, NULL,
+			   attach_type(prog_type));
 	program->load_ns += clock_now_ns() - started_ns;
 	if (fd < 0) {
 		/* Load again with the verifier's log, only to explain the failure. */
@@ -164,7 +176,7 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 		if (log && bcc_func_load(program->module, prog_type, function, instructions, size,
 					 bpf_module_license(program->module),
 					 bpf_module_kern_version(program->module), 1, log,
-					 VERIFIER_LOG_SIZE, NULL, 0) < 0)
+					 VERIFIER_LOG_SIZE, NULL, attach_type(prog_type)) < 0)
 			fprintf(stderr, "%s", log);
 		free(log);
 		print_error("cannot load BPF function %s: %s", function, strerror(errno));
@@ -183,6 +195,37 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 uint64_t bcc_module__load_ns(const struct bcc_module *program)
 {
 	return program->load_ns;
+}
+
+/* A number line ("run_time_ns:\t1234") of our fd's fdinfo, or 0. */
+static uint64_t fdinfo_number(int fd, const char *field)
+{
+	char path[64], line[128];
+	unsigned long long number = 0;
+	size_t length = strlen(field);
+	FILE *fdinfo;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	fdinfo = fopen(path, "re");
+	if (!fdinfo)
+		return 0;
+	while (fgets(line, sizeof(line), fdinfo)) {
+		if (!strncmp(line, field, length) && line[length] == ':' &&
+		    sscanf(line + length + 1, "%llu", &number) == 1)
+			break;
+	}
+	fclose(fdinfo);
+	return number;
+}
+
+uint64_t bcc_module__run_time_ns(const struct bcc_module *program)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < program->loaded_count; i++)
+		total += fdinfo_number(program->loaded[i].fd, "run_time_ns");
+	return total;
 }
 
 int bcc_module__map_fd(struct bcc_module *program, const char *name)
@@ -274,23 +317,6 @@ static uint64_t round_up_power_of_two(uint64_t n)
 	return power;
 }
 
-/* The kernel's own accounting of map `fd` now: "memlock" in our fdinfo, or 0. */
-static uint64_t kernel_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long bytes = 0;
-	FILE *fdinfo;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	fdinfo = fopen(path, "r");
-	if (!fdinfo)
-		return 0;
-	while (fgets(line, sizeof(line), fdinfo) && sscanf(line, "memlock: %llu", &bytes) != 1)
-		;
-	fclose(fdinfo);
-	return bytes;
-}
-
 /* What a hash not preallocated takes when full: its buckets and every entry. */
 static uint64_t full_hash_bytes(struct bcc_module *program, size_t id)
 {
@@ -308,7 +334,7 @@ void bcc_module__map_memory(struct bcc_module *program, struct map_memory *memor
 
 	*memory = (struct map_memory){0};
 	for (id = 0; id < bpf_num_tables(program->module); id++) {
-		uint64_t now = kernel_memlock(bpf_table_fd_id(program->module, id));
+		uint64_t now = fdinfo_number(bpf_table_fd_id(program->module, id), "memlock");
 		bool grows = bpf_table_flags_id(program->module, id) & BPF_F_NO_PREALLOC;
 		uint64_t full = grows ? full_hash_bytes(program, id) : now;
 

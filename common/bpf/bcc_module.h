@@ -51,6 +51,13 @@ int bcc_module__load(struct bcc_module *program, const char *function, int prog_
 uint64_t bcc_module__load_ns(const struct bcc_module *program);
 
 /*
+ * The time the loaded programs have run (a tail-called one inside its
+ * caller's), by the kernel's statistics: counted only while they are on
+ * (BPF_ENABLE_STATS, or the sysctl kernel.bpf_stats_enabled).
+ */
+uint64_t bcc_module__run_time_ns(const struct bcc_module *program);
+
+/*
  * Loads `function` as a program of `prog_type` and puts it at `index` of the
  * program array `prog_array`, for the programs that tail-call it. Returns 0,
  * or prints the reason and returns -errno.

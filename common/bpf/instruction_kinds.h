@@ -29,6 +29,7 @@ enum instruction_kind {
 struct emulation {
 	bool emulated[INSTRUCTION_KINDS];
 	double ns_per_hit[INSTRUCTION_KINDS];
+	double ns_per_return;	/* what a return probe adds to its function's entry hit */
 };
 
 const char *instruction_kind_name(enum instruction_kind kind);

@@ -160,6 +160,7 @@ int probe_placement__choose(const struct emulation *emulation, const uint8_t *co
 	csh handle;
 
 	placement->offset = 0;
+	placement->kind = KIND_OTHER;
 	snprintf(placement->reason, sizeof(placement->reason), "at entry");
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
 		return -ENOSYS;
@@ -176,6 +177,8 @@ int probe_placement__choose(const struct emulation *emulation, const uint8_t *co
 		snprintf(text, sizeof(text), "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
 			 insn->op_str);
 		kind = kind_of(insn);
+		if (offset == 0)
+			placement->kind = kind;
 		if (emulation->emulated[kind]) {
 			if (offset == 0) {
 				snprintf(placement->reason, sizeof(placement->reason),
@@ -186,6 +189,7 @@ int probe_placement__choose(const struct emulation *emulation, const uint8_t *co
 					 (unsigned long long)offset);
 			} else {
 				placement->offset = offset;
+				placement->kind = kind;
 				snprintf(placement->reason, sizeof(placement->reason),
 					 "at +%llu: %.80s is emulated; before it %s", (unsigned long long)offset,
 					 text, skipped);
@@ -228,6 +232,7 @@ void probe_placement__choose_in_file(const struct emulation *emulation, const ch
 		failure = "the disassembler cannot start";
 	if (failure) {
 		placement->offset = 0;
+		placement->kind = KIND_OTHER;
 		snprintf(placement->reason, sizeof(placement->reason), "at entry: %s", failure);
 	}
 	if (fd >= 0)

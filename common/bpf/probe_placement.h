@@ -22,6 +22,7 @@ enum preserved_register {
 
 struct probe_placement {
 	uint64_t offset;	/* from the function's entry */
+	enum instruction_kind kind;	/* of the instruction there: what a hit costs */
 	char reason[256];	/* what -v says */
 };
 

@@ -42,12 +42,15 @@ __asm__(".text\n"
 	".p2align 4\n"
 	"calibrate_endbr64: .byte 0xf3, 0x0f, 0x1e, 0xfa\n ret\n"
 	".p2align 4\n"
-	"calibrate_other: mov %rdi, %rax\n ret\n");
+	"calibrate_other: mov %rdi, %rax\n ret\n"
+	".p2align 4\n"
+	"calibrate_returning: push %rbx\n pop %rbx\n ret\n");
 
 void calibrate_push(void), calibrate_push_rex(void), calibrate_jcc_short(void),
 	calibrate_jcc_near(void), calibrate_jmp_short(void), calibrate_jmp_near(void),
 	calibrate_call(void), calibrate_nop(void), calibrate_nop5(void),
-	calibrate_nop_multi(void), calibrate_endbr64(void), calibrate_other(void);
+	calibrate_nop_multi(void), calibrate_endbr64(void), calibrate_other(void),
+	calibrate_returning(void);
 
 static void (*const calibration_functions[INSTRUCTION_KINDS])(void) = {
 	[KIND_PUSH] = calibrate_push,
@@ -106,38 +109,43 @@ static double ns_per_call(void (*function)(void))
 	return best;
 }
 
-/* The cost of one function's calls with a probe on its first instruction. */
-static int time_probed(int prog_fd, void (*function)(void), double *ns)
+/* Puts a probe on the first instruction of `function`, or on its return. 0 or -errno. */
+static int probe_function(struct uprobe_set *probes, int prog_fd, void (*function)(void),
+			  bool at_return)
 {
 	struct code_location location = {.address = (uint64_t)(uintptr_t)function};
-	struct uprobe_set *probes;
-	int err;
+	int err = proc_maps__foreach(getpid(), locate, &location);
 
-	err = proc_maps__foreach(getpid(), locate, &location);
 	if (err < 0 || !location.found)
 		return err < 0 ? err : -ENOENT;
-	probes = uprobe_set__new();
-	if (!probes)
-		return -ENOMEM;
-	err = uprobe_set__attach(probes, prog_fd, false, location.path, location.file_offset,
-				 getpid(), "a calibration function");
-	if (!err)
-		*ns = ns_per_call(function);
-	uprobe_set__free(probes);
-	return err;
+	return uprobe_set__attach(probes, prog_fd,
+				  &(struct uprobe_site){.path = location.path,
+							.offset = location.file_offset,
+							.pid = getpid(), .at_return = at_return,
+							.function = "a calibration function"});
 }
 
 int uprobe_calibration__measure(int prog_fd, struct emulation *emulation)
 {
+	struct uprobe_set *probes = uprobe_set__new();
 	double single_step;
-	int kind, err;
+	int kind, err = probes ? 0 : -ENOMEM;
 
 	memset(emulation, 0, sizeof(*emulation));
-	for (kind = 0; kind < INSTRUCTION_KINDS; kind++) {
-		err = time_probed(prog_fd, calibration_functions[kind], &emulation->ns_per_hit[kind]);
-		if (err)
-			return err;
-	}
+	/* All probed at once: detaching waits in the kernel, and they are detached together. */
+	for (kind = 0; !err && kind < INSTRUCTION_KINDS; kind++)
+		err = probe_function(probes, prog_fd, calibration_functions[kind], false);
+	/* A return probe: its entry costs what a push costs, its return the rest. */
+	err = err ?: probe_function(probes, prog_fd, calibrate_returning, false) ?:
+		     probe_function(probes, prog_fd, calibrate_returning, true);
+	for (kind = 0; !err && kind < INSTRUCTION_KINDS; kind++)
+		emulation->ns_per_hit[kind] = ns_per_call(calibration_functions[kind]);
+	if (!err)
+		emulation->ns_per_return = ns_per_call(calibrate_returning) -
+					   emulation->ns_per_hit[KIND_PUSH];
+	uprobe_set__free(probes);
+	if (err)
+		return err;
 	/*
 	 * An emulated hit costs a fraction of a single-stepped one, but how large
 	 * a fraction differs between machines: 0.5 against 4 to 10 us on some,

@@ -91,8 +91,12 @@ static int watch_loader(struct image_follower *follower, pid_t pid, pid_t probe_
 	prog_fd = bcc_module__load(follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	return uprobe_set__attach(follower->probes, prog_fd, false, loader, loader_event.file_offset,
-				  probe_pid, "_dl_debug_state");
+	/* Its kind is not read: it fires at start-up and dlopen only, and is counted as stepped. */
+	return uprobe_set__attach(follower->probes, prog_fd,
+				  &(struct uprobe_site){.path = loader,
+							.offset = loader_event.file_offset,
+							.pid = probe_pid, .kind = KIND_OTHER,
+							.function = "_dl_debug_state"});
 }
 
 static int watch_member_loader(pid_t pid, void *context)

@@ -429,7 +429,8 @@ void allocator_sites__free(struct allocator_sites *sites)
 /* Chooses where the site's probes go; any failure leaves them at the entry. */
 static void place_probe(struct allocator_site *site, const struct emulation *emulation)
 {
-	struct probe_placement placement = {.reason = "at entry (--probe-at-entry)"};
+	struct probe_placement placement = {.reason = "at entry (--probe-at-entry)",
+					    .kind = KIND_OTHER};
 
 	if (emulation)
 		probe_placement__choose_in_file(emulation, site->object, site->file_offset,
@@ -437,6 +438,7 @@ static void place_probe(struct allocator_site *site, const struct emulation *emu
 						registers_read_by(site->function->entry_program),
 						&placement);
 	site->probe_offset = placement.offset;
+	site->probe_kind = placement.kind;
 	free(site->placement);
 	site->placement = strdup(placement.reason);
 }
@@ -446,25 +448,28 @@ static int attach_site(struct allocator_site *site, struct bcc_module *program,
 		       const struct emulation *emulation)
 {
 	const struct allocator_function *function = site->function;
-	uint64_t offset;
+	struct uprobe_site probe;
 	int prog_fd, err;
 
 	site->attached = true;
 	place_probe(site, emulation);
-	offset = site->file_offset + site->probe_offset;
+	probe = (struct uprobe_site){.path = site->object,
+				     .offset = site->file_offset + site->probe_offset,
+				     .pid = pid, .kind = site->probe_kind, .function = site->name};
 	/* -a counts at entry and ignores frees: nothing else to attach. */
 	if (all_mode && function->is_free)
 		return 0;
 	prog_fd = bcc_module__load(program, function->entry_program, BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	err = uprobe_set__attach(probes, prog_fd, false, site->object, offset, pid, site->name);
+	err = uprobe_set__attach(probes, prog_fd, &probe);
 	if (err || all_mode || function->is_free)
 		return err;
 	prog_fd = bcc_module__load(program, "alloc_return", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;
-	return uprobe_set__attach(probes, prog_fd, true, site->object, offset, pid, site->name);
+	probe.at_return = true;
+	return uprobe_set__attach(probes, prog_fd, &probe);
 }
 
 /*

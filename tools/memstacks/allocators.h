@@ -26,6 +26,7 @@ struct allocator_site {
 	uint64_t inode;		/* the object's, from the maps: one file across processes */
 	uint64_t file_offset;
 	uint64_t probe_offset;	/* where its probes sit, from its entry */
+	enum instruction_kind probe_kind;	/* of the instruction there: what a hit costs */
 	char *placement;	/* why there, for -v */
 	uint64_t start;		/* its address range in the target, while `mapped` */
 	uint64_t end;

@@ -185,13 +185,15 @@ int image_watch__calibrate(struct image_watch *watch)
 			      strerror(-err));
 		return 0;
 	}
+	watch->calibrated = true;
 	if (!watch->verbose)
 		return 0;
 	fprintf(stderr, "%s: uprobe hits on this kernel, ns:", program_name);
 	for (kind = 0; kind < INSTRUCTION_KINDS; kind++)
 		fprintf(stderr, " %s %.0f%s%s", instruction_kind_name(kind), emulation->ns_per_hit[kind],
 			emulation->emulated[kind] ? " (emulated)" : "",
-			kind + 1 < INSTRUCTION_KINDS ? "," : "\n");
+			kind + 1 < INSTRUCTION_KINDS ? "," : "");
+	fprintf(stderr, "; a return probe adds %.0f\n", emulation->ns_per_return);
 	return 0;
 }
 

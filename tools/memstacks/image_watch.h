@@ -45,11 +45,13 @@ struct image_watch {
 	bool probe_at_entry;	/* --probe-at-entry: no placement */
 	bool verbose;
 	struct emulation emulation;	/* what this kernel's uprobes emulate */
+	bool calibrated;		/* `emulation` was measured */
 };
 
 /*
  * Times which instructions this kernel's uprobes emulate, where the probes
- * will be placed (unless --probe-at-entry). 0 or -errno after saying why.
+ * will be placed, and what each hit costs (unless --probe-at-entry). 0 or
+ * -errno after saying why.
  */
 int image_watch__calibrate(struct image_watch *watch);
 
