@@ -203,8 +203,10 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         calibration = re.search(r"^memstacks: uprobe hits on this kernel, ns: (.*)$", run.stderr,
                                 re.M)
         self.assertIsNotNone(calibration, run.stderr)
+        hits, returns = calibration.group(1).split("; a return probe adds ")
+        self.assertRegex(returns, r"^\d+$", "a return probe's own cost is measured too")
         kinds = dict(re.findall(r"([a-z0-9 ()-]+?) \d+( \(emulated\))?(?:,|$)",
-                                calibration.group(1).replace(", ", ",")))
+                                hits.replace(", ", ",")))
         self.assertEqual(kinds.get("jcc"), " (emulated)", calibration.group(1))
         self.assertEqual(kinds.get("other"), "", "a mov is single-stepped")
         self.assertRegex(run.stderr, r"memstacks:   free: at \+3: je .* is emulated; before it test")
