@@ -10,6 +10,7 @@
  * raw tracepoint to sched_process_exec.
  */
 #include "image_events.h"
+#include "probe_hits.h"
 #include "traced_processes.h"
 
 BPF_ARRAY(image_events, u64, IMAGE_EVENTS);
@@ -53,6 +54,7 @@ static __always_inline u32 process_exec_generation(u32 tgid)
  */
 int loader_event(struct pt_regs *ctx)
 {
+	count_probe_hit(ctx);
 	if (is_traced_process(bpf_get_current_pid_tgid()))
 		report_image_event(IMAGE_EVENT_LOADER);
 	return 0;

@@ -17,6 +17,7 @@
  *                       allocation that helper call
  *   USER_ADDRESS_LIMIT  bytes of the target's user address space: -a counts a
  *                       larger request as one that cannot succeed
+ *   PROBE_SITES         uprobes whose hits are counted apart (probe_hits.h)
  *
  * Entry programs are named by what the function's arguments mean, not by the
  * function: malloc_entry serves malloc, je_malloc, tc_malloc, mi_malloc alike.
@@ -164,6 +165,7 @@ static __always_inline int count_request(struct pt_regs *ctx, u64 bytes, int may
 	struct pending_walk *walk;
 	u32 tid = pid_tgid;
 
+	count_probe_hit(ctx);
 	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call.return_address = return_address(ctx);
@@ -349,6 +351,7 @@ static __always_inline int enter_call(struct pt_regs *ctx, u64 bytes, u64 old_pt
 	struct live_block *old;
 	u32 tid = pid_tgid;
 
+	count_probe_hit(ctx);
 	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call = thread_slot(tid);
@@ -434,6 +437,7 @@ int alloc_return(struct pt_regs *ctx)
 	u32 tid = pid_tgid;
 	u64 ptr;
 
+	count_probe_hit(ctx);
 	if (!is_traced_thread(pid_tgid))
 		return 0;
 	call = thread_slot(tid);
@@ -521,6 +525,7 @@ int free_entry(struct pt_regs *ctx)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct block_key key = {.address = PT_REGS_PARM1(ctx), .tgid = pid_tgid >> 32};
 
+	count_probe_hit(ctx);
 	if (!is_traced_process(pid_tgid) || !key.address)
 		return 0;
 	live_blocks.delete(&key);

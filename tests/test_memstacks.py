@@ -214,7 +214,8 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         without = run_command("memstacks", ["-v", "--probe-at-entry", "-c",
                                             target_path("ground_truth")])
         self.assertRegex(without.stderr, r"memstacks:   free: at entry \(--probe-at-entry\)")
-        self.assertNotIn("uprobe hits on this kernel", without.stderr, "no calibration")
+        self.assertRegex(without.stderr, r"uprobe hits on this kernel",
+                         "calibrated all the same: the cost estimate needs each hit's cost")
 
     def test_ebpf_prints_the_specialised_program(self):
         run = run_command("memstacks", ["--ebpf", "-a", "--stack-storage-size", "123"],
@@ -279,6 +280,27 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         self.assertIsNotNone(summary, run.stderr)
         self.assertEqual(int(summary.group(1)), run.json["total_bytes"])
         self.assertRegex(run.stderr, r"RSS \d+ kB -> \d+ kB \([+-]\d+ kB\)")
+
+    def test_summary_says_what_the_probes_cost(self):
+        """Every allocation traced is at least one hit, and each hit costs
+        between the cheapest and the dearest trap the calibration measured."""
+        run = run_command("memstacks", ["-a", "-v", "-c", target_path("ground_truth")])
+        self.assertEqual(run.returncode, 0, run)
+        calibration = re.search(r"uprobe hits on this kernel, ns: (.*); a return probe adds (\d+)$",
+                                run.stderr, re.M)
+        self.assertIsNotNone(calibration, run.stderr)
+        trap_ns = [int(ns) for ns in re.findall(r" (\d+)(?: \(emulated\))?(?:,|$)",
+                                                 calibration.group(1))]
+        cost = re.search(r"^memstacks: probes hit (\d+) times: about ([\d.]+) s of the traced "
+                         r"threads' time \(([\d.]+) s in traps, ([\d.]+) s in BPF\)", run.stderr,
+                         re.M)
+        self.assertIsNotNone(cost, run.stderr)
+        hits, spent_s, trap_s, bpf_s = int(cost.group(1)), *map(float, cost.group(2, 3, 4))
+        self.assertGreaterEqual(hits, run.json["total_allocations"])
+        self.assertGreaterEqual(trap_s, hits * min(trap_ns) / 1e9 - 0.0005)
+        self.assertLessEqual(trap_s, hits * (max(trap_ns) + int(calibration.group(2))) / 1e9 + 0.0005)
+        self.assertGreater(bpf_s, 0)
+        self.assertAlmostEqual(spent_s, trap_s + bpf_s, delta=0.0015)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,15 @@
 bool proc_stat__parse(const char *line, char *state, unsigned long *flags);
 
 /*
+ * Numeric field `number` of /proc/PID/stat, counted from 1 as proc(5) does
+ * (3 onward; PROC_STAT_* name those read here). False if unreadable.
+ */
+bool proc_stat__read_field(pid_t pid, int number, unsigned long long *value);
+#define PROC_STAT_UTIME 14
+#define PROC_STAT_STIME 15
+#define PROC_STAT_STARTTIME 22
+
+/*
  * The number after "`field`:" when `line` of /proc/PID/status is that field
  * ("Tgid", "VmRSS"). Returns false for another field or no number.
  */

@@ -1,11 +1,11 @@
 #include "trace/start_phases.h"
 
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/errors.h"
+#include "process/proc_fields.h"
 
 static const char *const phase_names[START_PHASES] = {
 	[START_LIBRARIES] = "libraries",   [START_TARGET] = "target",
@@ -15,30 +15,18 @@ static const char *const phase_names[START_PHASES] = {
 };
 
 /*
- * How long ago this process was exec'd, by the kernel's start time (field 22
- * of /proc/self/stat, in clock ticks since boot): 0 if it cannot be read.
- * Ticks are 10 ms: as fine as it gets without a clock read before main.
+ * How long ago this process was exec'd, by the kernel's start time (in clock
+ * ticks since boot): 0 if it cannot be read. Ticks are 10 ms: as fine as it
+ * gets without a clock read before main.
  */
 static uint64_t since_exec_ns(void)
 {
-	char line[1024];
 	unsigned long long start_ticks;
-	struct timespec boot;
-	const char *fields;
-	FILE *stat_file = fopen("/proc/self/stat", "r");
-	size_t length = stat_file ? fread(line, 1, sizeof(line) - 1, stat_file) : 0;
 	long ticks_per_s = sysconf(_SC_CLK_TCK);
+	struct timespec boot;
 	uint64_t start_ns, now_ns;
-	int field;
 
-	if (stat_file)
-		fclose(stat_file);
-	line[length] = '\0';
-	/* Our own comm ends at the last ')'; then field 3 onward, by spaces. */
-	fields = strrchr(line, ')');
-	for (field = 2; fields && field < 22; field++)
-		fields = strchr(fields + 1, ' ');
-	if (!fields || ticks_per_s <= 0 || sscanf(fields, " %llu", &start_ticks) != 1 ||
+	if (ticks_per_s <= 0 || !proc_stat__read_field(getpid(), PROC_STAT_STARTTIME, &start_ticks) ||
 	    clock_gettime(CLOCK_BOOTTIME, &boot))
 		return 0;
 	start_ns = start_ticks * (1000000000ULL / ticks_per_s);

@@ -25,6 +25,7 @@ static int add_defines(const struct trace_run *run, pid_t pid, struct bpf_define
 	       bpf_defines__add(defines, "STACK_STORAGE_SIZE", settings->stack_storage_size) ?:
 	       bpf_defines__add(defines, "USER_ADDRESS_LIMIT", user_address_space_bytes()) ?:
 	       bpf_defines__add(defines, "STOP_AT_EVENTS", settings->command != NULL) ?:
+	       bpf_defines__add(defines, "PROBE_SITES", PROBE_SITES) ?:
 	       run->tool->add_defines(run->tool_state, defines) ?:
 	       unwind_tables__add_defines(run->unwind, images_to_come, defines);
 }
@@ -290,6 +291,9 @@ int trace_run__trace(struct trace_run *run)
 			 uprobe_set__count(run->probes));
 	if (settings->verbose)
 		start_phases__print(&run->phases, stderr);
+	if (run->tool->counts_probes)
+		probe_cost__start(&run->cost, run->program,
+				  traced_set__is_one_process(&run->set) ? run->target.pid : 0);
 	fprintf(stderr, "Tracing %s of %s%s%s... Hit Ctrl-C to end.\n", run->words.traced,
 		run->traced_name, probes, settings->tid ? ", one thread" : "");
 	target__continue(&run->target);
@@ -373,6 +377,10 @@ int trace_run__report(struct trace_run *run)
 	if (tool->print_text)
 		tool->print_text(run->tool_state, run);
 	tool->print_summary(run->tool_state, run);
+	if (tool->counts_probes) {
+		probe_cost__finish(&run->cost, run->program, run->probes, run->emulation);
+		probe_cost__print(&run->cost, stderr);
+	}
 	if (run->process_totals)
 		process_totals__write_text(run->process_totals, stderr);
 	print_set_figures(run);

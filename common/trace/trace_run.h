@@ -26,6 +26,7 @@
 #include "trace/cli.h"
 #include "trace/image_follower.h"
 #include "trace/interval_sampler.h"
+#include "trace/probe_cost.h"
 #include "trace/process_table.h"
 #include "trace/start_phases.h"
 #include "trace/target.h"
@@ -72,7 +73,8 @@ struct tool {
 	 * once (a -c command at its exec).
 	 */
 	int (*check_ready)(void *tool, const struct trace_run *run, bool command_ended);
-	bool counts_probes;	/* the Tracing line says how many uprobes it attached */
+	/* The Tracing line says how many uprobes it attached, the summary what they cost. */
+	bool counts_probes;
 	/* Fills `report` from the maps: at the end, or (`at_end` false) -i's sample. */
 	int (*collect)(void *tool, struct trace_run *run, struct stack_report *report, bool at_end);
 	/* Its lines on stdout after the text report, or NULL. */
@@ -104,6 +106,8 @@ struct trace_run {
 	struct report_words words;
 	struct stack_report *report;
 	struct start_phases phases;	/* for -v: where the start-up went */
+	const struct emulation *emulation;	/* what uprobe hits cost here, once calibrated */
+	struct probe_cost cost;		/* what the probes cost, with counts_probes */
 };
 
 /* How the stacks of one traced process are named and kept (trace_run__naming). */

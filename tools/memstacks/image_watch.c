@@ -168,14 +168,16 @@ int image_watch__check_ready(const struct image_watch *watch, bool command_ended
 	return -ENOENT;
 }
 
-/* Timed on probes that run the loader-event program in this process (it returns at once here). */
+/*
+ * Timed on probes that run the loader-event program in this process (it
+ * returns at once here). With --probe-at-entry too: the summary's estimate of
+ * what the probes cost needs each hit's cost.
+ */
 int image_watch__calibrate(struct image_watch *watch)
 {
 	struct emulation *emulation = &watch->emulation;
 	int prog_fd, kind, err;
 
-	if (watch->probe_at_entry)
-		return 0;
 	prog_fd = bcc_module__load(watch->follower->program, "loader_event", BPF_PROG_TYPE_KPROBE);
 	if (prog_fd < 0)
 		return prog_fd;

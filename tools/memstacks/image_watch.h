@@ -49,8 +49,8 @@ struct image_watch {
 };
 
 /*
- * Times which instructions this kernel's uprobes emulate, where the probes
- * will be placed, and what each hit costs (unless --probe-at-entry). 0 or
+ * Times which instructions this kernel's uprobes emulate, so where the probes
+ * will be placed (unless --probe-at-entry), and what each hit costs. 0 or
  * -errno after saying why.
  */
 int image_watch__calibrate(struct image_watch *watch);

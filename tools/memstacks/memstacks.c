@@ -95,6 +95,8 @@ static int attach(void *tool, struct trace_run *run)
 	err = image_watch__calibrate(&memstacks->watch);
 	start_phases__take(&run->phases, START_CALIBRATION,
 			   clock_now_ns() - bcc_module__load_ns(run->program) - started_ns);
+	if (!err && memstacks->watch.calibrated)
+		run->emulation = &memstacks->watch.emulation;
 	return err;
 }
 
