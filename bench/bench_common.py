@@ -42,20 +42,23 @@ def start_tracer(tracer, pid, ready_text, merged_output=False):
 
 def stop_tracer(process):
     """Ends a tracer as Ctrl-C would, once it has written its report; kills one
-    that has not ended by then (the figure was taken before: it stands)."""
+    that has not ended by then (the figure was taken before: it stands). What
+    it wrote after its ready line (our tools' summary), as text."""
     process.send_signal(signal.SIGINT)
     try:
-        process.communicate(timeout=LINE_TIMEOUT_S)
+        stdout, stderr = process.communicate(timeout=LINE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         print(f"bench: {process.args[0]} did not end on SIGINT: killed", file=sys.stderr)
         process.kill()
-        process.communicate()
+        stdout, stderr = process.communicate()
+    return (stdout or b"").decode(errors="replace") + (stderr or b"").decode(errors="replace")
 
 
-def one_run(target, metric, tracer, ready_text, merged_output=False):
+def one_run(target, metric, tracer, ready_text, merged_output=False, tracer_output=None):
     """Starts `target` (it prints "ready PID" and waits for SIGUSR1), attaches
     `tracer` (see start_tracer), lets the target run and returns the value it
-    prints after `metric`."""
+    prints after `metric`. The tracer's last words (stop_tracer) are appended
+    to the list `tracer_output`, if given."""
     loop = subprocess.Popen(target, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(loop.stdout, "ready line").split()[1])
     process = None
@@ -67,7 +70,9 @@ def one_run(target, metric, tracer, ready_text, merged_output=False):
         loop.wait()
     finally:
         if process:
-            stop_tracer(process)
+            output = stop_tracer(process)
+            if tracer_output is not None:
+                tracer_output.append(output)
         if loop.poll() is None:
             loop.kill()
     return value
@@ -161,3 +166,29 @@ def print_table(title, unit, medians, floors=None):
 
 def default_build():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build")
+
+
+def map_memory_bytes(pid):
+    """Kernel memory of the BPF maps `pid` holds open: the memlock of each map fd."""
+    total = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if "map_type" in fields:
+            total += int(fields.get("memlock", "0"))
+    return total
+
+
+def status_kb(pid, field="VmRSS"):
+    """A memory figure of /proc/PID/status, in kB (0 once the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

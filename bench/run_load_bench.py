@@ -20,35 +20,9 @@ import subprocess
 import tempfile
 import time
 
-from bench_common import default_build, read_line, start_tracer
+from bench_common import default_build, map_memory_bytes, read_line, start_tracer, status_kb
 
 RSS_SAMPLE_EVERY_S = 10
-
-
-def map_memory_bytes(pid):
-    """Kernel memory of the BPF maps `pid` holds open: the memlock of each map fd."""
-    total = 0
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        if "map_type" in fields:
-            total += int(fields.get("memlock", "0"))
-    return total
-
-
-def status_kb(pid, field="VmRSS"):
-    """A memory figure of /proc/PID/status, in kB (0 once the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def trace_load(build, load, count, tool_args):

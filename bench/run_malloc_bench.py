@@ -10,15 +10,32 @@ tracer adds over the untraced loop, and that added cost as a ratio of the floor
 measured in the same run (the machine is shared: compare ratios, not times).
 --allocator jemalloc preloads Debian's jemalloc into the loop.
 
+memstacks' summary estimates what its probes cost the loop (hits times the
+calibrated cost of each, plus the BPF programs' run time): a second table
+sets that estimate, per pair, beside the cost the loop measured.
+
     bench/run_malloc_bench.py [--build build] [--runs 5] [--pairs 200000]
                               [--allocator glibc|jemalloc] [--only NAME]
 """
 import argparse
 import os
+import re
 
 from bench_common import (ENTRY_RETURN_FREE, MEMSTACKS_FLOORS, default_build,
-                          memleak_configuration, memstacks_configurations, only_configurations,
-                          print_table, run_configurations)
+                          memleak_configuration, memstacks_configurations, one_run,
+                          only_configurations, print_table, sample_configurations)
+
+# memstacks' summary: "probes hit N times: about S s of the traced threads' time".
+COST_ESTIMATE = re.compile(r"probes hit \d+ times: about ([0-9.]+) s")
+
+
+def print_estimates(medians, pairs):
+    """Each memstacks configuration's estimate of its cost beside the measured one."""
+    base = medians["ns_per_pair"]["untraced"]
+    print(f"{'estimated cost':48} {'est ns':>10} {'added':>9} {'est/added':>10}")
+    for name, estimate in medians.get("estimated_ns_per_pair", {}).items():
+        added = medians["ns_per_pair"][name] - base
+        print(f"{name:48} {estimate:10.1f} {added:9.1f} {estimate / added:10.2f}")
 
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
@@ -45,9 +62,19 @@ def main():
     floors = {**MEMSTACKS_FLOORS, "memleak-bpfcc": ENTRY_RETURN_FREE}
     if options.only:
         configurations = only_configurations(configurations, options.only, floors)
-    medians = run_configurations(configurations, options.runs, target, "ns_per_pair")
+    def measure(tracer, ready, merged):
+        output = []
+        sample = {"ns_per_pair": one_run(target, "ns_per_pair", tracer, ready, merged, output)}
+        estimate = COST_ESTIMATE.search(output[0]) if output else None
+        if estimate:
+            sample["estimated_ns_per_pair"] = float(estimate.group(1)) * 1e9 / options.pairs
+        return sample
+
+    all_medians = sample_configurations(configurations, options.runs, measure)
+    medians = all_medians["ns_per_pair"]
     print_table(f"malloc+free pairs on {options.allocator}: {options.pairs} per run, "
                 f"{options.runs} runs, medians", "ns/pair", medians, floors)
+    print_estimates(all_medians, options.pairs)
     if "memleak-bpfcc" in medians and "memstacks (unfreed)" in medians:
         memleak_added = medians["memleak-bpfcc"] - medians["untraced"]
         memstacks_added = medians["memstacks (unfreed)"] - medians["untraced"]

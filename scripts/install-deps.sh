@@ -13,10 +13,12 @@ tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libcapst
 # Only the tests and benchmarks: the allocators and servers they trace (nginx
 # and PostgreSQL keep a host busy for the host-wide and --children tests), the
 # checkers of what the tools write (mandoc, xmllint, a browser, rpm), bpftool
-# for what is left attached, and clang's libFuzzer.
+# for what is left attached, clang's libFuzzer, and bcc's own tools, the
+# benchmarks' baselines (memleak-bpfcc, stackcount-bpfcc: the tests never run
+# them, whose uprobes clash with ours on the same library).
 test_packages=(python3 bpftool util-linux mandoc libxml2-utils libjemalloc2 libjemalloc-dev
   libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools nginx-light postgresql
-  postgresql-client rpm chromium clang libclang-rt-14-dev)
+  postgresql-client rpm chromium clang libclang-rt-14-dev bpfcc-tools)
 
 case $1 in
   tools) packages=("${tool_packages[@]}") ;;

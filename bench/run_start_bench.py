@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""What a trace costs before and after it: start-up, exit, the tool's own
+memory and the kernel memory of its BPF maps, for memstacks and pgfaultstacks
+against bcc's memleak-bpfcc and stackcount-bpfcc, in one run.
+
+Two targets (bench/load_target live N): one left idle (it waits for a signal
+that never comes), and one that allocates N blocks of 16 bytes (a million by
+default) once the tool traces, and keeps them.
+Every tool traces each target --runs times, one after the other; the table
+gives medians:
+
+  start-up  from exec to the tool's line saying it traces: our "Tracing";
+            stackcount-bpfcc's "Tracing"; memleak-bpfcc prints nothing once
+            attached, so its first report (interval 1 s) less that second
+  exit      from SIGINT to the tool's exit, its report written
+  RSS       the tool's VmRSS just before SIGINT
+  maps      the memlock of every BPF map the tool holds (the kernel's own
+            accounting, /proc/PID/fdinfo), just before SIGINT
+
+    bench/run_start_bench.py [--build build] [--runs 5] [--live 1000000]
+"""
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import time
+
+from bench_common import default_build, map_memory_bytes, read_line, status_kb
+
+MEMLEAK_INTERVAL_S = 1.0
+
+
+def tools(build):
+    """(name, command with {pid}, text of its ready line, seconds to take off)."""
+    found = [("memstacks", [os.path.join(build, "memstacks"), "-p", "{pid}"], "Tracing", 0),
+             ("pgfaultstacks", [os.path.join(build, "pgfaultstacks"), "-p", "{pid}"],
+              "Tracing", 0)]
+    if shutil.which("memleak-bpfcc"):
+        found.append(("memleak-bpfcc", ["memleak-bpfcc", "-p", "{pid}", "1"],
+                      "outstanding allocations", MEMLEAK_INTERVAL_S))
+    if shutil.which("stackcount-bpfcc"):
+        found.append(("stackcount-bpfcc",
+                      ["stackcount-bpfcc", "-p", "{pid}", "t:exceptions:page_fault_user"],
+                      "Tracing", 0))
+    return found
+
+
+def one_trace(build, tool, live_blocks, work):
+    """One run of `tool` on a fresh target, which allocates only if `work`: a
+    dict of the four figures."""
+    name, command, ready_text, less_s = tool
+    target = subprocess.Popen([os.path.join(build, "bench", "load_target"), "live",
+                               str(live_blocks)], stdout=subprocess.PIPE, text=True)
+    pid = int(read_line(target.stdout, "ready line").split()[1])
+    started = time.monotonic()
+    # Ours say "Tracing" on stderr, bcc's tools on stdout: both read, unbuffered.
+    process = subprocess.Popen([arg.replace("{pid}", str(pid)) for arg in command], bufsize=0,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        while ready_text not in read_line(process.stdout, f"{name}'s ready line"):
+            pass
+        start_s = time.monotonic() - started - less_s
+        if work:
+            target.send_signal(signal.SIGUSR1)
+            read_line(target.stdout, "target's done line")
+        figures = {"start-up s": start_s, "RSS MB": status_kb(process.pid) / 1024,
+                   "maps MB": map_memory_bytes(process.pid) / 1e6}
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+        figures["exit s"] = time.monotonic() - stopped
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        target.send_signal(signal.SIGUSR1 if work else signal.SIGKILL)
+        target.wait()
+    return figures
+
+
+COLUMNS = ("start-up s", "exit s", "RSS MB", "maps MB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=default_build())
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--live", type=int, default=1000000)
+    options = parser.parse_args()
+
+    for title, work in (("idle target", False), (f"target keeping {options.live} blocks", True)):
+        medians = {}
+        for tool in tools(options.build):
+            runs = [one_trace(options.build, tool, options.live, work)
+                    for _ in range(options.runs)]
+            medians[tool[0]] = {c: statistics.median(r[c] for r in runs) for c in COLUMNS}
+        print(f"\n{title} (medians of {options.runs} runs)")
+        print(f"{'tool':18}" + "".join(f"{c:>12}" for c in COLUMNS))
+        for name, figures in medians.items():
+            print(f"{name:18}" + "".join(f"{figures[c]:12.2f}" for c in COLUMNS))
+        for ours, theirs in (("memstacks", "memleak-bpfcc"), ("pgfaultstacks", "stackcount-bpfcc")):
+            if theirs in medians:
+                print(f"{ours} start-up / {theirs}'s: "
+                      f"{medians[ours]['start-up s'] / medians[theirs]['start-up s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
