@@ -179,6 +179,11 @@ int probe_placement__choose(const struct emulation *emulation, const uint8_t *co
 		kind = kind_of(insn);
 		if (offset == 0)
 			placement->kind = kind;
+		if (!emulation) {
+			snprintf(placement->reason, sizeof(placement->reason),
+				 "at entry (--probe-at-entry): %.80s", text);
+			break;
+		}
 		if (emulation->emulated[kind]) {
 			if (offset == 0) {
 				snprintf(placement->reason, sizeof(placement->reason),

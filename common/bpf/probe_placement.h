@@ -32,7 +32,9 @@ struct probe_placement {
  * when the entry is emulated, when no emulated instruction comes before a
  * branch or an instruction that writes %rsp, %rbp, a `preserved` register or
  * the stack, or when some branch of the function lands between the entry and
- * the candidate (the probe would fire twice). Returns 0, or -errno if the
+ * the candidate (the probe would fire twice). A NULL `emulation`
+ * (--probe-at-entry) keeps the probe at the entry, and only says what
+ * instruction is there, for what its hits cost. Returns 0, or -errno if the
  * disassembler cannot start.
  */
 int probe_placement__choose(const struct emulation *emulation, const uint8_t *code, size_t size,

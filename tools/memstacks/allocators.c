@@ -429,14 +429,11 @@ void allocator_sites__free(struct allocator_sites *sites)
 /* Chooses where the site's probes go; any failure leaves them at the entry. */
 static void place_probe(struct allocator_site *site, const struct emulation *emulation)
 {
-	struct probe_placement placement = {.reason = "at entry (--probe-at-entry)",
-					    .kind = KIND_OTHER};
+	struct probe_placement placement;
 
-	if (emulation)
-		probe_placement__choose_in_file(emulation, site->object, site->file_offset,
-						site->end - site->start, site->start,
-						registers_read_by(site->function->entry_program),
-						&placement);
+	probe_placement__choose_in_file(emulation, site->object, site->file_offset,
+					site->end - site->start, site->start,
+					registers_read_by(site->function->entry_program), &placement);
 	site->probe_offset = placement.offset;
 	site->probe_kind = placement.kind;
 	free(site->placement);
