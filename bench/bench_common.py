@@ -192,3 +192,13 @@ def status_kb(pid, field="VmRSS"):
     except OSError:
         pass
     return 0
+
+
+def with_tracefs(command):
+    """`command` run where tracefs is mounted, as bcc's tools need (stackcount
+    attaches a tracepoint through it): in a private mount namespace, with
+    tracefs mounted there if the machine has none. The command keeps the PID
+    (unshare and sh exec it) and runs unbuffered (it says "Tracing" on stdout)."""
+    script = ('[ -e /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing;'
+              ' exec env PYTHONUNBUFFERED=1 "$0" "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, *command]

@@ -12,7 +12,7 @@ import argparse
 import os
 import shutil
 
-from bench_common import default_build, print_table, run_configurations
+from bench_common import default_build, print_table, run_configurations, with_tracefs
 
 
 def main():
@@ -31,14 +31,9 @@ def main():
     ]
     stackcount = shutil.which("stackcount-bpfcc")
     if stackcount:
-        # stackcount attaches the tracepoint through tracefs: mount it in a private
-        # mount namespace when the machine has none mounted. It says "Tracing" once
-        # attached, on stdout.
-        script = ('[ -e /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing;'
-                  ' exec env PYTHONUNBUFFERED=1 "$0" "$@"')
-        configurations.append(("stackcount-bpfcc", ["unshare", "--mount", "--propagation",
-                                                    "private", "sh", "-c", script, stackcount,
-                                                    "-p", "{pid}", "t:exceptions:page_fault_user"],
+        configurations.append(("stackcount-bpfcc",
+                               with_tracefs([stackcount, "-p", "{pid}",
+                                             "t:exceptions:page_fault_user"]),
                                "Tracing", True))
     target = [os.path.join(options.build, "bench", "fault_loop"), str(options.rounds)]
     medians = run_configurations(configurations, options.runs, target, "ns_per_fault")

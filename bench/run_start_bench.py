@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import time
 
-from bench_common import default_build, map_memory_bytes, read_line, status_kb
+from bench_common import default_build, map_memory_bytes, read_line, status_kb, with_tracefs
 
 MEMLEAK_INTERVAL_S = 1.0
 
@@ -42,7 +42,8 @@ def tools(build):
                       "outstanding allocations", MEMLEAK_INTERVAL_S))
     if shutil.which("stackcount-bpfcc"):
         found.append(("stackcount-bpfcc",
-                      ["stackcount-bpfcc", "-p", "{pid}", "t:exceptions:page_fault_user"],
+                      with_tracefs(["stackcount-bpfcc", "-p", "{pid}",
+                                    "t:exceptions:page_fault_user"]),
                       "Tracing", 0))
     return found
 
