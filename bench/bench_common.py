@@ -1,4 +1,5 @@
 """What the benchmark runners share: running a target under a tracer, medians, the table."""
+import ctypes
 import os
 import re
 import select
@@ -54,25 +55,29 @@ def stop_tracer(process):
     return (stdout or b"").decode(errors="replace") + (stderr or b"").decode(errors="replace")
 
 
-def one_run(target, metric, tracer, ready_text, merged_output=False, tracer_output=None):
+def one_run(target, metric, tracer, ready_text, merged_output=False, tracer_figures=None):
     """Starts `target` (it prints "ready PID" and waits for SIGUSR1), attaches
     `tracer` (see start_tracer), lets the target run and returns the value it
-    prints after `metric`. The tracer's last words (stop_tracer) are appended
-    to the list `tracer_output`, if given."""
+    prints after `metric`. If `tracer_figures` is a dict, it gets the
+    tracer's BPF run time over the run ("bpf_ns", see bpf_run_time_ns) and
+    its last words ("output", see stop_tracer)."""
     loop = subprocess.Popen(target, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(loop.stdout, "ready line").split()[1])
     process = None
     try:
         if tracer:
             process = start_tracer(tracer, pid, ready_text, merged_output)
+            bpf_start_ns = bpf_run_time_ns(process.pid)
         loop.send_signal(signal.SIGUSR1)
         value = float(re.match(metric + r" (\S+)", read_line(loop.stdout, "result")).group(1))
         loop.wait()
+        if process and tracer_figures is not None:
+            tracer_figures["bpf_ns"] = bpf_run_time_ns(process.pid) - bpf_start_ns
     finally:
         if process:
             output = stop_tracer(process)
-            if tracer_output is not None:
-                tracer_output.append(output)
+            if tracer_figures is not None:
+                tracer_figures["output"] = output
         if loop.poll() is None:
             loop.kill()
     return value
@@ -88,10 +93,15 @@ def run_configurations(configurations, runs, target, metric):
 def sample_configurations(configurations, runs, measure):
     """Medians by metric, then by configuration name. Each configuration is
     (name, tracer, ready_text, merged); measure(tracer, ready_text, merged)
-    makes one run and returns {metric: value}."""
+    makes one run and returns {metric: value}. The configurations take turns,
+    one run each per round, so that a machine that slows down or speeds up
+    over the bench weighs on all of them alike."""
+    samples_by_name = {name: [] for name, _, _, _ in configurations}
+    for _ in range(runs):
+        for name, tracer, ready, merged in configurations:
+            samples_by_name[name].append(measure(tracer, ready, merged))
     medians = {}
-    for name, tracer, ready, merged in configurations:
-        samples = [measure(tracer, ready, merged) for _ in range(runs)]
+    for name, samples in samples_by_name.items():
         for metric in samples[0]:
             values = [sample[metric] for sample in samples]
             medians.setdefault(metric, {})[name] = statistics.median(values)
@@ -168,18 +178,20 @@ def default_build():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build")
 
 
-def map_memory_bytes(pid):
-    """Kernel memory of the BPF maps `pid` holds open: the memlock of each map fd."""
-    total = 0
+def bpf_fdinfo(pid):
+    """The fdinfo fields of each file `pid` holds open, as dicts of text."""
     for fd in os.listdir(f"/proc/{pid}/fdinfo"):
         try:
             with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
+                yield dict(line.split(":", 1) for line in f if ":" in line)
         except OSError:
             continue
-        if "map_type" in fields:
-            total += int(fields.get("memlock", "0"))
-    return total
+
+
+def map_memory_bytes(pid):
+    """Kernel memory of the BPF maps `pid` holds open: the memlock of each map fd."""
+    return sum(int(fields.get("memlock", "0")) for fields in bpf_fdinfo(pid)
+               if "map_type" in fields)
 
 
 def status_kb(pid, field="VmRSS"):
@@ -202,3 +214,27 @@ def with_tracefs(command):
     script = ('[ -e /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing;'
               ' exec env PYTHONUNBUFFERED=1 "$0" "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, *command]
+
+
+def bpf_run_time_ns(pid):
+    """The run time of every BPF program `pid` holds open, summed, by the
+    kernel's own statistics (0 unless they are on: see run_time_statistics)."""
+    return sum(int(fields.get("run_time_ns", "0")) for fields in bpf_fdinfo(pid)
+               if "prog_type" in fields)
+
+
+SYS_BPF = 321
+BPF_ENABLE_STATS = 32
+BPF_STATS_RUN_TIME = 0
+
+
+def run_time_statistics():
+    """Turns the kernel's BPF run-time statistics on for as long as the
+    returned fd stays open (Linux 5.8): each program's run then costs two
+    clock reads more."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(BPF_STATS_RUN_TIME.to_bytes(4, "little"), 128)
+    fd = libc.syscall(SYS_BPF, BPF_ENABLE_STATS, attr, 4)
+    if fd < 0:
+        sys.exit(f"bench: cannot turn BPF run-time statistics on: {os.strerror(ctypes.get_errno())}")
+    return fd

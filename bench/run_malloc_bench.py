@@ -63,9 +63,10 @@ def main():
     if options.only:
         configurations = only_configurations(configurations, options.only, floors)
     def measure(tracer, ready, merged):
-        output = []
-        sample = {"ns_per_pair": one_run(target, "ns_per_pair", tracer, ready, merged, output)}
-        estimate = COST_ESTIMATE.search(output[0]) if output else None
+        tracer_figures = {}
+        sample = {"ns_per_pair": one_run(target, "ns_per_pair", tracer, ready, merged,
+                                         tracer_figures)}
+        estimate = COST_ESTIMATE.search(tracer_figures.get("output", ""))
         if estimate:
             sample["estimated_ns_per_pair"] = float(estimate.group(1)) * 1e9 / options.pairs
         return sample
