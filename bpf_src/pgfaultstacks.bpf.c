@@ -9,7 +9,9 @@
  *   TRACE_SCOPE, TARGET_TGID, TARGET_TID, ...  what to trace (traced_processes.h)
  *   MODE_ALL_FAULTS     1: count every fault per stack (--all-faults)
  *   STACK_STORAGE_SIZE  distinct stacks stored
- *   MAX_PAGES           pages recorded at once (default mode)
+ *   FAST_PAGES          pages recorded at once (default mode; --max-pages in
+ *   MORE_PAGES          all): the first in a preallocated hash, the others in
+ *                       a growing one
  *   MAX_RELEASED        released and moved ranges logged (default mode)
  *   USER_ADDRESS_LIMIT  the end of user space: a fault above it is the kernel's
  *   STOP_AT_EVENTS      1 (-c): stop the command at exec and at the loader's
@@ -102,8 +104,43 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 
 #else /* resident pages */
 
-/* Not preallocated: kernel memory grows with the pages met, up to --max-pages. */
-BPF_F_TABLE("hash", struct page_key, struct page_record, pages, MAX_PAGES, BPF_F_NO_PREALLOC);
+/*
+ * The pages met, in two hashes: the first FAST_PAGES in a preallocated one,
+ * the rest, up to --max-pages, in one that takes kernel memory as it fills.
+ * An entry taken from a growing hash costs the faulting thread about 2 us more
+ * than a preallocated one (its refill runs outside the program: measured by
+ * bench/run_fault_bench.py, a sixth of a fault), and a preallocated entry
+ * costs about 100 bytes of kernel memory whether used or not.
+ */
+BPF_F_TABLE("hash", struct page_key, struct page_record, pages, FAST_PAGES, 0);
+#if MORE_PAGES
+BPF_F_TABLE("hash", struct page_key, struct page_record, more_pages, MORE_PAGES,
+	    BPF_F_NO_PREALLOC);
+#endif
+
+static __always_inline int page_met(struct page_key *key)
+{
+	if (pages.lookup(key))
+		return 1;
+#if MORE_PAGES
+	return more_pages.lookup(key) != NULL;
+#else
+	return 0;
+#endif
+}
+
+/* 0, or non-zero if both hashes are full. */
+static __always_inline int record_page(struct page_key *key, struct page_record *record)
+{
+	/* A full preallocated hash still replaces a key it holds. */
+	if (!pages.update(key, record))
+		return 0;
+#if MORE_PAGES
+	return more_pages.update(key, record);
+#else
+	return -1;
+#endif
+}
 
 /*
  * A fault on a page that was not present may give the target a page; so may a
@@ -126,13 +163,13 @@ static __always_inline int on_fault(void *ctx, u64 address, u64 error_code,
 	moves = counter(COUNT_MOVES);
 	key.moves = moves ? *moves : 0;
 	if (error_code & PF_ERROR_PROTECTION) {
-		if (!(error_code & PF_ERROR_WRITE) || !pages.lookup(&key))
+		if (!(error_code & PF_ERROR_WRITE) || !page_met(&key))
 			return 0;
 	}
 	record.exec_generation = process_exec_generation(key.tgid);
 	record.fault_ns = bpf_ktime_get_ns();
 	record.stack = capture_user_stack(ctx, user_regs);
-	if (pages.update(&key, &record))
+	if (record_page(&key, &record))
 		count(COUNT_LOST_PAGES);
 	return 0;
 }

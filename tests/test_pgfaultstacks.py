@@ -64,6 +64,18 @@ class UnderPid(ToolTestCase):
                                      rf"file-backed, {shared_pages} shared memory\) resident from "
                                      r"\d+ stacks .*; \d+ faults in all")
 
+    def test_pages_held_in_both_hashes(self):
+        """Pages go to a preallocated hash, then to a growing one: with a
+        --max-pages the target's faults fill past half of, the first holds
+        half and the second the rest, and the figures stay exact."""
+        run, output = self.trace("page_toucher", "--max-pages", "300")
+        report = run.json
+        self.assertGreater(report["raw_faults"], 150, "the faults fill the first hash")
+        self.assertEqual(report["lost_events"], 0)
+        self.assertEqual(page_truth.per_site(report), page_truth.expected(output))
+        self.assertEqual(report["pages"] - sum(page_truth.expected(output).values()),
+                         page_truth.small_block_pages(output))
+
     def test_stacks_name_the_callers(self):
         run, _ = self.trace("page_toucher")
         for stack in run.json["stacks"]:

@@ -24,6 +24,14 @@ extern const char pgfaultstacks_bpf_text[];
 /* munmap, mremap and madvise calls that drop or move pages, logged while tracing. */
 #define MAX_RELEASED 65536
 
+/*
+ * Of --max-pages, at most this many are recorded in a preallocated hash
+ * (FAST_PAGES in pgfaultstacks.bpf.c), and never more than half, so that
+ * both hashes take pages whatever the limit: 256 MB of pages, for 6.3 MB of
+ * kernel memory held from the start; the others cost 2 us more each.
+ */
+#define PREALLOCATED_PAGES 65536
+
 struct pgfaultstacks {
 	struct pgfaultstacks_settings settings;
 	struct page_baselines baselines;	/* file pages present when tracing began */
@@ -34,10 +42,13 @@ static int add_defines(const void *tool, struct bpf_defines *defines)
 {
 	const struct pgfaultstacks_settings *settings =
 		&((const struct pgfaultstacks *)tool)->settings;
+	uint64_t half = (settings->max_pages + 1) / 2;
+	uint64_t fast_pages = half < PREALLOCATED_PAGES ? half : PREALLOCATED_PAGES;
 	int err = 0;
 
 	err = err ?: bpf_defines__add(defines, "MODE_ALL_FAULTS", settings->all_faults);
-	err = err ?: bpf_defines__add(defines, "MAX_PAGES", settings->max_pages);
+	err = err ?: bpf_defines__add(defines, "FAST_PAGES", fast_pages);
+	err = err ?: bpf_defines__add(defines, "MORE_PAGES", settings->max_pages - fast_pages);
 	err = err ?: bpf_defines__add(defines, "MAX_RELEASED", MAX_RELEASED);
 	return err;
 }

@@ -358,9 +358,13 @@ int pgfault_report__collect_pages(struct stack_report *report, struct pgfault_to
 {
 	struct faulted_pages pages = {0}, process;
 	size_t first, end;
-	int err;
+	int more_pages_fd, err;
 
+	/* Two hashes, preallocated and growing (pgfaultstacks.bpf.c); the second may be absent. */
 	err = read_pages(&pages, bcc_module__map_fd(run->program, "pages"));
+	more_pages_fd = bcc_module__map_fd(run->program, "more_pages");
+	if (!err && more_pages_fd >= 0)
+		err = read_pages(&pages, more_pages_fd);
 	qsort(pages.items, pages.count, sizeof(*pages.items), by_process);
 	totals->released_not_logged = 0;
 	for (first = 0; !err && first < pages.count; first = end) {
