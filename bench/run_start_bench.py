@@ -93,11 +93,15 @@ def main():
     options = parser.parse_args()
 
     for title, work in (("idle target", False), (f"target keeping {options.live} blocks", True)):
-        medians = {}
-        for tool in tools(options.build):
-            runs = [one_trace(options.build, tool, options.live, work)
-                    for _ in range(options.runs)]
-            medians[tool[0]] = {c: statistics.median(r[c] for r in runs) for c in COLUMNS}
+        # The tools take turns, a run each per round: a machine that slows
+        # down over the bench weighs on all of them alike.
+        found = tools(options.build)
+        runs = {tool[0]: [] for tool in found}
+        for _ in range(options.runs):
+            for tool in found:
+                runs[tool[0]].append(one_trace(options.build, tool, options.live, work))
+        medians = {name: {c: statistics.median(r[c] for r in samples) for c in COLUMNS}
+                   for name, samples in runs.items()}
         print(f"\n{title} (medians of {options.runs} runs)")
         print(f"{'tool':18}" + "".join(f"{c:>12}" for c in COLUMNS))
         for name, figures in medians.items():

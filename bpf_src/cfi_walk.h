@@ -169,7 +169,7 @@ static __always_inline int step_by_frame_pointer(struct cfi_walk *walk)
 
 	if ((walk->bp & 7) || walk->bp < walk->sp || walk->bp - walk->sp > USER_STACK_SPAN)
 		return 0;
-	if (bpf_probe_read_user(frame, sizeof(frame), (void *)walk->bp))
+	if (read_user_memory(frame, sizeof(frame), (void *)walk->bp))
 		return 0;
 	walk->sp = walk->bp + sizeof(frame);
 	walk->bp = frame[0];
@@ -199,11 +199,11 @@ static __always_inline int step_by_row(struct cfi_walk *walk, const struct unwin
 	}
 	if (cfa < walk->sp + 8 || cfa - walk->sp > USER_STACK_SPAN)
 		return 0;
-	if (bpf_probe_read_user(frame, sizeof(frame), (void *)(cfa - sizeof(frame))))
+	if (read_user_memory(frame, sizeof(frame), (void *)(cfa - sizeof(frame))))
 		return 0;
 	if (row->rbp_rule == UNWIND_RBP_AT_CFA) {
 		if (row->rbp_offset != -16 &&
-		    bpf_probe_read_user(&frame[0], sizeof(frame[0]), (void *)(cfa + row->rbp_offset)))
+		    read_user_memory(&frame[0], sizeof(frame[0]), (void *)(cfa + row->rbp_offset)))
 			return 0;
 		walk->bp = frame[0];
 	} else if (row->rbp_rule == UNWIND_RBP_UNKNOWN) {

@@ -26,6 +26,7 @@
 #include "image_event_probes.h"
 #include "traced_processes.h"
 #include "memstacks.h"
+#include "user_memory.h"
 #include "user_stacks.h"
 #include "child_processes.h"
 
@@ -86,7 +87,7 @@ static __always_inline u64 return_address(struct pt_regs *ctx)
 {
 	u64 address = 0;
 
-	bpf_probe_read_user(&address, sizeof(address), (void *)PT_REGS_SP(ctx));
+	read_user_memory(&address, sizeof(address), (void *)PT_REGS_SP(ctx));
 	return address;
 }
 
@@ -418,7 +419,7 @@ static __always_inline u64 returned_block(u64 rc, struct call_in_flight *call)
 	switch (call->returns) {
 	case RETURNS_THROUGH_OUT:
 		if (rc == 0)
-			bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_ptr);
+			read_user_memory(&ptr, sizeof(ptr), (void *)call->out_ptr);
 		return ptr;
 	case RETURNS_USABLE_SIZE:
 		return rc >= call->block.bytes ? call->old_key.address : 0;

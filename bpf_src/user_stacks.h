@@ -23,6 +23,8 @@ struct user_stack {
 
 #ifdef BPF_HASH		/* compiled by libbcc, as part of a BPF program */
 
+#include "user_memory.h"
+
 BPF_PERCPU_ARRAY(stack_scratch, struct user_stack, 1);
 /* Not preallocated, as every large hash here: kernel memory grows with the stacks met. */
 BPF_F_TABLE("hash", u64, struct user_stack, user_stacks, STACK_STORAGE_SIZE, BPF_F_NO_PREALLOC);
@@ -84,7 +86,7 @@ static __always_inline int walk_by_frame_pointers(struct user_stack *stack, u64 
 	for (int i = 1; i < USER_STACK_FRAMES - 1; i++) {
 		if ((fp & 7) || fp < floor || fp - sp > USER_STACK_SPAN)
 			break;
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+		if (read_user_memory(frame, sizeof(frame), (void *)fp) || !frame[1])
 			break;
 		stack->ips[i] = frame[1];
 		depth = i + 1;
