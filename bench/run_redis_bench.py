@@ -23,14 +23,19 @@ import csv
 import os
 import sys
 
-from bench_common import (MEMSTACKS_FLOORS, default_build, memleak_configuration,
-                          memstacks_configurations, only_configurations, print_table,
-                          sample_configurations, start_tracer, stop_tracer)
+from bench_common import (MEMSTACKS_FLOORS, bpf_run_time_ns, default_build,
+                          memleak_configuration, memstacks_configurations, only_configurations,
+                          print_table, run_time_statistics, sample_configurations, start_tracer,
+                          stop_tracer)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from redis_server import RedisServer, require_redis  # noqa: E402
 
 MEMLEAK = "memleak-bpfcc (sees libc's malloc, not jemalloc)"
+# What the kernel's run-time statistics say the tracer's BPF programs took,
+# per request of either command: the part of the cost the machine's noise
+# barely moves (the statistics are on for the whole bench).
+BPF_TIME = "us of BPF per request"
 
 
 def throughput(requests, tracer, ready_text, merged_output):
@@ -40,13 +45,18 @@ def throughput(requests, tracer, ready_text, merged_output):
     try:
         if tracer:
             process = start_tracer(tracer, server.pid, ready_text, merged_output)
+            bpf_start_ns = bpf_run_time_ns(process.pid)
         output = server.benchmark("-t", "set,get", "-n", str(requests), "-r", "100000",
                                   "-d", "100", "--csv")
+        sample = {row["test"]: float(row["rps"]) for row in csv.DictReader(output.splitlines())}
+        if process:
+            sample[BPF_TIME] = (bpf_run_time_ns(process.pid) - bpf_start_ns) / 1e3 / (
+                len(sample) * requests)
     finally:
         if process:
             stop_tracer(process)
         server.stop()
-    return {row["test"]: float(row["rps"]) for row in csv.DictReader(output.splitlines())}
+    return sample
 
 
 def main():
@@ -67,11 +77,14 @@ def main():
         configurations = only_configurations(configurations, options.only, floors)
     try:
         require_redis()
+        statistics_fd = run_time_statistics()
         medians = sample_configurations(
             configurations, options.runs,
             lambda tracer, ready, merged: throughput(options.requests, tracer, ready, merged))
+        os.close(statistics_fd)
     except AssertionError as error:    # redis missing, or a server that would not start
         sys.exit(f"bench: {error}")
+    bpf_time = medians.pop(BPF_TIME, {})
     for command, by_configuration in medians.items():
         print()
         print_table(f"redis-benchmark {command}: {options.requests} requests per run, "
@@ -79,6 +92,9 @@ def main():
         # The floor ratio compares added time per request, not lost throughput.
         print_table("the same as time per request", "us/request",
                     {name: 1e6 / rps for name, rps in by_configuration.items()}, floors)
+    print(f"\n{BPF_TIME}, medians")
+    for name, us in bpf_time.items():
+        print(f"{name:48} {us:10.2f}")
     if not memleak:
         print("memleak-bpfcc: not installed (apt-get install bpfcc-tools)")
 

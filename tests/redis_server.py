@@ -114,7 +114,11 @@ class RedisServer:
         done = subprocess.run([REDIS_BENCHMARK, "-h", "127.0.0.1", "-p", str(self.port), *args],
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
-            raise AssertionError(f"redis-benchmark {' '.join(args)} failed: {done.stderr.strip()}")
+            state = ("running" if self.process.poll() is None
+                     else f"exited with {self.process.returncode}")
+            raise AssertionError(f"redis-benchmark {' '.join(args)} failed: "
+                                 f"{done.stderr.strip()[-500:]}; the server is {state}; "
+                                 f"its log ends: {self.log()}")
         return done.stdout
 
     def log(self):
