@@ -299,7 +299,7 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         self.assertGreaterEqual(hits, run.json["total_allocations"])
         self.assertGreaterEqual(trap_s, hits * min(trap_ns) / 1e9 - 0.0005)
         self.assertLessEqual(trap_s, hits * (max(trap_ns) + int(calibration.group(2))) / 1e9 + 0.0005)
-        self.assertGreater(bpf_s, 0)
+        # The BPF time may print as 0.000 where programs run fast: only the sum is checked.
         self.assertAlmostEqual(spent_s, trap_s + bpf_s, delta=0.0015)
 
 
