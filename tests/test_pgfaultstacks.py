@@ -68,9 +68,10 @@ class UnderPid(ToolTestCase):
         """Pages go to a preallocated hash, then to a growing one: with a
         --max-pages the target's faults fill past half of, the first holds
         half and the second the rest, and the figures stay exact."""
-        run, output = self.trace("page_toucher", "--max-pages", "300")
+        run, output = self.trace("page_toucher", "--max-pages", "400")
         report = run.json
-        self.assertGreater(report["raw_faults"], 150, "the faults fill the first hash")
+        # Here each of the target's faults (about 270) records a page: past 200.
+        self.assertGreater(report["raw_faults"], 200, "the faults fill the first hash")
         self.assertEqual(report["lost_events"], 0)
         self.assertEqual(page_truth.per_site(report), page_truth.expected(output))
         self.assertEqual(report["pages"] - sum(page_truth.expected(output).values()),
