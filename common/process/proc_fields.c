@@ -14,22 +14,27 @@ bool proc_stat__parse(const char *line, char *state, unsigned long *flags)
 	       sscanf(after_comm + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) == 2;
 }
 
-bool proc_stat__read_field(pid_t pid, int number, unsigned long long *value)
+int proc_stat__read(pid_t pid, char *line, size_t size)
 {
-	char path[64], line[1024];
-	const char *field;
-	FILE *file;
+	char path[64];
 	size_t length;
+	FILE *file;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	file = fopen(path, "re");
 	if (!file)
-		return false;
-	length = fread(line, 1, sizeof(line) - 1, file);
+		return -errno;
+	length = fread(line, 1, size - 1, file);
 	fclose(file);
 	line[length] = '\0';
+	return length ? (int)length : -EIO;
+}
+
+bool proc_stat__field(const char *line, int number, unsigned long long *value)
+{
 	/* Field 3 starts after the last ')', whatever the command name holds. */
-	field = strrchr(line, ')');
+	const char *field = strrchr(line, ')');
+
 	for (int at = 2; field && at < number; at++)
 		field = strchr(field + 1, ' ');
 	return field && number >= 3 && sscanf(field, " %llu", value) == 1;

@@ -17,10 +17,16 @@
 bool proc_stat__parse(const char *line, char *state, unsigned long *flags);
 
 /*
- * Numeric field `number` of /proc/PID/stat, counted from 1 as proc(5) does
- * (3 onward; PROC_STAT_* name those read here). False if unreadable.
+ * /proc/PID/stat read whole into `line` (`size` bytes, NUL-terminated): the
+ * command name may hold spaces, ')' and newlines. Its length, or -errno.
  */
-bool proc_stat__read_field(pid_t pid, int number, unsigned long long *value);
+int proc_stat__read(pid_t pid, char *line, size_t size);
+
+/*
+ * Numeric field `number` of a /proc/PID/stat line, counted from 1 as proc(5)
+ * does (3 onward; PROC_STAT_* name those read here). False if there is none.
+ */
+bool proc_stat__field(const char *line, int number, unsigned long long *value);
 #define PROC_STAT_UTIME 14
 #define PROC_STAT_STIME 15
 #define PROC_STAT_STARTTIME 22

@@ -16,9 +16,11 @@ static uint64_t cpu_time_ns(pid_t pid)
 {
 	unsigned long long user, system;
 	long ticks_per_s = sysconf(_SC_CLK_TCK);
+	char line[1024];
 
-	if (!pid || ticks_per_s <= 0 || !proc_stat__read_field(pid, PROC_STAT_UTIME, &user) ||
-	    !proc_stat__read_field(pid, PROC_STAT_STIME, &system))
+	if (!pid || ticks_per_s <= 0 || proc_stat__read(pid, line, sizeof(line)) < 0 ||
+	    !proc_stat__field(line, PROC_STAT_UTIME, &user) ||
+	    !proc_stat__field(line, PROC_STAT_STIME, &system))
 		return 0;
 	return (user + system) * (1000000000ULL / ticks_per_s);
 }

@@ -25,8 +25,10 @@ static uint64_t since_exec_ns(void)
 	long ticks_per_s = sysconf(_SC_CLK_TCK);
 	struct timespec boot;
 	uint64_t start_ns, now_ns;
+	char line[1024];
 
-	if (ticks_per_s <= 0 || !proc_stat__read_field(getpid(), PROC_STAT_STARTTIME, &start_ticks) ||
+	if (ticks_per_s <= 0 || proc_stat__read(getpid(), line, sizeof(line)) < 0 ||
+	    !proc_stat__field(line, PROC_STAT_STARTTIME, &start_ticks) ||
 	    clock_gettime(CLOCK_BOOTTIME, &boot))
 		return 0;
 	start_ns = start_ticks * (1000000000ULL / ticks_per_s);

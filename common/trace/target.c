@@ -51,19 +51,11 @@ static void read_comm(struct target *target)
  */
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
-	char path[64], line[4096];
-	size_t length;
-	FILE *file;
+	char line[4096];
+	int length = proc_stat__read(pid, line, sizeof(line));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	file = fopen(path, "re");
-	if (!file)
-		return -errno;
-	length = fread(line, 1, sizeof(line) - 1, file);
-	fclose(file);
-	if (!length)
-		return -EIO;
-	line[length] = '\0';
+	if (length < 0)
+		return length;
 	return proc_stat__parse(line, state, flags) ? 0 : -EIO;
 }
 

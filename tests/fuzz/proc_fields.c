@@ -9,6 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* As fgets() leaves them: NUL-terminated. */
 	char *line = malloc(size + 1);
+	unsigned long long number;
 	unsigned long flags;
 	long value;
 	char state;
@@ -16,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	line[size] = '\0';
 	proc_stat__parse(line, &state, &flags);
+	proc_stat__field(line, PROC_STAT_STARTTIME, &number);
 	proc_status__field(line, "Tgid", &value);
 	proc_status__field(line, "VmRSS", &value);
 	free(line);
