@@ -109,15 +109,19 @@ def sample_configurations(configurations, runs, measure):
     return medians
 
 
+# memleak-bpfcc's report interval, in seconds.
+MEMLEAK_INTERVAL_S = 1
+
+
 def memleak_configuration(name="memleak-bpfcc"):
     """bcc's memleak-bpfcc as a configuration; None when it is not installed."""
     memleak = shutil.which("memleak-bpfcc")
     if not memleak:
         return None
     # memleak prints "Attaching" before it even compiles: only its first
-    # report, a second after attaching (interval 1), proves its probes are in.
-    return (name, ["env", "PYTHONUNBUFFERED=1", memleak, "-p", "{pid}", "1"],
-            "outstanding allocations", True)
+    # report, an interval after attaching, proves its probes are in.
+    return (name, ["env", "PYTHONUNBUFFERED=1", memleak, "-p", "{pid}",
+                   str(MEMLEAK_INTERVAL_S)], "outstanding allocations", True)
 
 
 ENTRY_RETURN_FREE = "empty probes at entries: malloc+return, free"

@@ -27,54 +27,52 @@ import statistics
 import subprocess
 import time
 
-from bench_common import default_build, map_memory_bytes, read_line, status_kb, with_tracefs
-
-MEMLEAK_INTERVAL_S = 1.0
+from bench_common import (MEMLEAK_INTERVAL_S, default_build, map_memory_bytes,
+                          memleak_configuration, read_line, start_tracer, status_kb,
+                          stop_tracer, with_tracefs)
 
 
 def tools(build):
-    """(name, command with {pid}, text of its ready line, seconds to take off)."""
-    found = [("memstacks", [os.path.join(build, "memstacks"), "-p", "{pid}"], "Tracing", 0),
+    """Configurations (name, command with {pid}, text of its ready line, merged
+    output: ours say "Tracing" on stderr, bcc's tools on stdout)."""
+    found = [("memstacks", [os.path.join(build, "memstacks"), "-p", "{pid}"], "Tracing", True),
              ("pgfaultstacks", [os.path.join(build, "pgfaultstacks"), "-p", "{pid}"],
-              "Tracing", 0)]
-    if shutil.which("memleak-bpfcc"):
-        found.append(("memleak-bpfcc", ["memleak-bpfcc", "-p", "{pid}", "1"],
-                      "outstanding allocations", MEMLEAK_INTERVAL_S))
+              "Tracing", True)]
+    memleak = memleak_configuration()
+    if memleak:
+        found.append(memleak)
     if shutil.which("stackcount-bpfcc"):
         found.append(("stackcount-bpfcc",
                       with_tracefs(["stackcount-bpfcc", "-p", "{pid}",
                                     "t:exceptions:page_fault_user"]),
-                      "Tracing", 0))
+                      "Tracing", True))
     return found
 
 
 def one_trace(build, tool, live_blocks, work):
     """One run of `tool` on a fresh target, which allocates only if `work`: a
     dict of the four figures."""
-    name, command, ready_text, less_s = tool
+    name, command, ready_text, merged = tool
     target = subprocess.Popen([os.path.join(build, "bench", "load_target"), "live",
                                str(live_blocks)], stdout=subprocess.PIPE, text=True)
     pid = int(read_line(target.stdout, "ready line").split()[1])
-    started = time.monotonic()
-    # Ours say "Tracing" on stderr, bcc's tools on stdout: both read, unbuffered.
-    process = subprocess.Popen([arg.replace("{pid}", str(pid)) for arg in command], bufsize=0,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = None
     try:
-        while ready_text not in read_line(process.stdout, f"{name}'s ready line"):
-            pass
-        start_s = time.monotonic() - started - less_s
+        started = time.monotonic()
+        process = start_tracer(command, pid, ready_text, merged)
+        # memleak-bpfcc's ready line is its first report, an interval after it attached.
+        start_s = time.monotonic() - started - (MEMLEAK_INTERVAL_S if name == "memleak-bpfcc"
+                                                else 0)
         if work:
             target.send_signal(signal.SIGUSR1)
             read_line(target.stdout, "target's done line")
         figures = {"start-up s": start_s, "RSS MB": status_kb(process.pid) / 1024,
                    "maps MB": map_memory_bytes(process.pid) / 1e6}
         stopped = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=120)
+        stop_tracer(process)
         figures["exit s"] = time.monotonic() - stopped
     finally:
-        if process.poll() is None:
+        if process and process.poll() is None:
             process.kill()
             process.wait()
         target.send_signal(signal.SIGUSR1 if work else signal.SIGKILL)
