@@ -135,9 +135,10 @@ class Run:
 _started = []
 
 
-def start_tool(tool, args, json_file=None):
-    """The tool running with stdout and stderr piped, --json added when `json_file` is given."""
-    command = [tool_path(tool), *args]
+def start_tool(tool, args, json_file=None, wrapper=()):
+    """The tool running with stdout and stderr piped, --json added when `json_file` is
+    given; `wrapper`: a command that ends by exec'ing the tool, its command appended."""
+    command = [*wrapper, tool_path(tool), *args]
     if json_file:
         command += ["--json", json_file]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -177,11 +178,11 @@ def finish_tool(process, head_lines, json_file, after_exit=None):
     return Run(process.returncode, out, "".join(head_lines) + err, report)
 
 
-def trace_waiting_target(tool, target, args, end="interrupt"):
+def trace_waiting_target(tool, target, args, end="interrupt", wrapper=()):
     """Attaches to `target`, lets it work, then ends the trace by SIGINT or by the target's exit."""
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json")
-        process = start_tool(tool, ["-p", str(target.pid), *args], json_file)
+        process = start_tool(tool, ["-p", str(target.pid), *args], json_file, wrapper)
         head = wait_for_tracing(process)
         target.run_work()
         if end == "interrupt":

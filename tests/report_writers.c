@@ -89,7 +89,7 @@ static int write_trends(void)
 		stack_report__sort(second);
 		puts("== trends json ==");
 		begin_json(&writer);
-		stack_report__write_json(second, &writer);
+		stack_report__write_json(second, NULL, &writer);
 		json_writer__end_object(&writer);
 	}
 	stack_report__free(first);
@@ -115,7 +115,7 @@ int main(void)
 	stack_report__write_folded(report, stdout, "unused");
 	puts("== json ==");
 	begin_json(&writer);
-	stack_report__write_json(report, &writer);
+	stack_report__write_json(report, NULL, &writer);
 	json_writer__end_object(&writer);
 	if (write_totals(report) || write_trends())
 		goto out;

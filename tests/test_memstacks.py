@@ -226,6 +226,19 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         self.assertIn("int malloc_entry(struct pt_regs *ctx)", run.stdout)
         self.assertNotIn('#include "memstacks.h"', run.stdout, "the shared header is inlined")
 
+    def assertSitesShape(self, stack):
+        """A site per frame: null (the allocator's leaf), or where the code is."""
+        self.assertEqual(len(stack["sites"]), len(stack["frames"]))
+        self.assertIsNone(stack["sites"][-1], "the allocator function named as the leaf")
+        for site in stack["sites"][:-1]:
+            if site is None:
+                continue
+            self.assertLessEqual({"object", "offset", "address"}, set(site), site)
+            self.assertLessEqual(set(site), {"object", "build_id", "offset", "address",
+                                             "function", "file", "line", "inlined"}, site)
+            self.assertIsInstance(site["object"], str)
+            self.assertIsInstance(site["offset"], int)
+
     def test_json_schema(self):
         run = run_command("memstacks", ["-c", target_path("ground_truth")])
         report = run.json
@@ -240,14 +253,17 @@ class UnderCommand(GroundTruthMixin, ToolTestCase):
         self.assertEqual(report["total_allocations"],
                          sum(s["allocations"] for s in report["stacks"]))
         self.assertNotIn("failed_requests", report, "unfreed mode knows failures by their NULL")
+        for stack in report["stacks"]:
+            self.assertSitesShape(stack)
 
         report = run_command("memstacks", ["-a", "-c", target_path("ground_truth")]).json
         failed = report["failed_requests"]
         for field, kind in [("requests", int), ("largest_bytes", int), ("stacks", list)]:
             self.assertIsInstance(failed[field], kind, field)
         for stack in failed["stacks"]:
-            self.assertEqual(sorted(stack), ["frames", "largest_bytes", "requests"])
+            self.assertEqual(sorted(stack), ["frames", "largest_bytes", "requests", "sites"])
             self.assertTrue(all(isinstance(frame, str) for frame in stack["frames"]))
+            self.assertSitesShape(stack)
         self.assertEqual(failed["requests"], sum(s["requests"] for s in failed["stacks"]))
         self.assertEqual(failed["largest_bytes"],
                          max(s["largest_bytes"] for s in failed["stacks"]))

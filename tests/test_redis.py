@@ -14,7 +14,7 @@ by the unwind tables of its .eh_frame instead, up to main, through the
 commands (setCommand, dbAdd): test_unwinding.py holds it to that. The figures
 here are by malloc's direct caller, redis's allocator wrappers (zmalloc,
 zmalloc_usable). The binary keeps its dynamic symbols (.dynsym, built with
--rdynamic) but not .symtab: static functions show as [unknown].
+-rdynamic) but not .symtab: static functions show as redis-server+0x<offset>.
 """
 import os
 import re

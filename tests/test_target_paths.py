@@ -5,6 +5,7 @@ names can be had the figures are exact per site; where libbcc cannot name the
 target's functions, they are exact per allocator function, and one warning
 says why."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from harness import ToolTestCase, WaitingTarget, target_path, trace_waiting_targ
 from test_allocators import JEMALLOC, expected_for, require  # noqa: E402
 from test_memstacks import GroundTruthMixin  # noqa: E402
 
-UNKNOWN = "[unknown]"
+# A frame no symbol names: its object and file offset.
+UNNAMED = re.compile(r".+\+0x[0-9a-f]+")
 NOT_NAMED = "libbcc cannot name functions in it"
 
 
@@ -35,7 +37,7 @@ def per_allocator_from_unnamed_callers(report):
     the target's sites (glibc's own allocations keep their names)."""
     return per_allocator({(index, stack["frames"][-1]): (stack["bytes"], stack["allocations"])
                           for index, stack in enumerate(report["stacks"])
-                          if stack["frames"][-2:-1] == [UNKNOWN]})
+                          if len(stack["frames"]) > 1 and UNNAMED.fullmatch(stack["frames"][-2])})
 
 
 class TargetPaths(GroundTruthMixin, ToolTestCase):

@@ -432,7 +432,32 @@ static void write_series_json(struct json_writer *writer, const struct stack_ser
 	json_writer__end_array(writer);
 }
 
-void stack_report__write_json(const struct stack_report *report, struct json_writer *writer)
+/* Where a frame's code is, as far as it is known. */
+static void write_site_json(const struct frame_site *site, struct json_writer *writer)
+{
+	if (!site) {
+		json_writer__null(writer, NULL);
+		return;
+	}
+	json_writer__begin_object(writer, NULL);
+	json_writer__string(writer, "object", site->object);
+	if (site->build_id)
+		json_writer__string(writer, "build_id", site->build_id);
+	json_writer__u64(writer, "offset", site->file_offset);
+	json_writer__u64(writer, "address", site->address);
+	if (site->function)
+		json_writer__string(writer, "function", site->function);
+	if (site->source_file) {
+		json_writer__string(writer, "file", site->source_file);
+		json_writer__u64(writer, "line", site->line);
+	}
+	if (site->inlined)
+		json_writer__bool(writer, "inlined", true);
+	json_writer__end_object(writer);
+}
+
+void stack_report__write_json(const struct stack_report *report,
+			      const struct frame_origins *origins, struct json_writer *writer)
 {
 	size_t i, f;
 
@@ -449,6 +474,13 @@ void stack_report__write_json(const struct stack_report *report, struct json_wri
 		for (f = 0; f < entry->depth; f++)
 			json_writer__string(writer, NULL, entry->frames[f]);
 		json_writer__end_array(writer);
+		if (origins) {
+			json_writer__begin_array(writer, "sites");
+			for (f = 0; f < entry->depth; f++)
+				write_site_json(frame_origins__site(origins, entry->frames[f]),
+						writer);
+			json_writer__end_array(writer);
+		}
 		json_writer__u64(writer, report->unit, entry->value);
 		if (report->count_name)
 			json_writer__u64(writer, report->count_name, entry->count);

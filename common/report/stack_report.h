@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "process/frame_origins.h"
 #include "report/json_writer.h"
 
 /*
@@ -126,9 +127,13 @@ void stack_report__write_brief(const struct stack_report *report, FILE *out, siz
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
 
 /*
- * "stacks":[{["pid":N,"comm":"…",]"frames":[...],"<unit>":N,"<count_name>":N
- * [,"class":…,"series":[…]]}, ...], pid and comm for an owned stack.
+ * "stacks":[{["pid":N,"comm":"…",]"frames":[...],"sites":[...],"<unit>":N,
+ * "<count_name>":N[,"class":…,"series":[…]]}, ...], pid and comm for an
+ * owned stack. "sites" has, frame by frame, where `origins` places its code
+ * ({"object","build_id","offset","address"[,"function"][,"file","line"]
+ * [,"inlined"]}), or null; without `origins` there is no "sites".
  */
-void stack_report__write_json(const struct stack_report *report, struct json_writer *writer);
+void stack_report__write_json(const struct stack_report *report,
+			      const struct frame_origins *origins, struct json_writer *writer);
 
 #endif

@@ -118,6 +118,9 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 	case CLI_OPT_CGROUP:
 		settings->cgroup = optarg;
 		return CLI_CONTINUE;
+	case CLI_OPT_LINES:
+		settings->lines = true;
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;

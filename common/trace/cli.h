@@ -27,6 +27,7 @@ struct cli_settings {
 	bool children;			/* --children: and what the targets start */
 	const char *cgroup;		/* --cgroup: a cgroup v2 directory */
 	bool folded;			/* -f */
+	bool lines;			/* --lines */
 	uint64_t top;			/* -T */
 	const char *json_path;		/* --json */
 	const char *svg_path;		/* --svg */
@@ -50,6 +51,7 @@ enum cli_long_only_option {
 	CLI_OPT_UNWIND,
 	CLI_OPT_CHILDREN,
 	CLI_OPT_CGROUP,
+	CLI_OPT_LINES,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 

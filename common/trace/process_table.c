@@ -57,7 +57,7 @@ static void read_end(struct process_table *table, struct traced_process *process
 		return;
 	process->rss_end_kb = proc_status__read(process->pid, "VmRSS");
 	if (process->rss_end_kb >= 0)
-		process->symbolizer = symbolizer__new(process->pid, process_table__origins(table));
+		process->symbolizer = symbolizer__new(process->pid, table->naming);
 }
 
 struct traced_process *process_table__get(struct process_table *table, pid_t pid)
@@ -69,13 +69,6 @@ struct traced_process *process_table__get(struct process_table *table, pid_t pid
 		read_end(table, process);
 	}
 	return process;
-}
-
-struct frame_origins *process_table__origins(struct process_table *table)
-{
-	if (!table->origins)
-		table->origins = frame_origins__new();
-	return table->origins;
 }
 
 void process_table__finish(struct process_table *table)
@@ -100,5 +93,4 @@ void process_table__free(struct process_table *table)
 		free(table->items[i]);
 	}
 	free(table->items);
-	frame_origins__free(table->origins);
 }

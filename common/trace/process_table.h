@@ -28,7 +28,7 @@ struct process_table {
 	struct traced_process **items;	/* each apart, so that pointers to one stay good */
 	size_t count;
 	size_t capacity;
-	struct frame_origins *origins;	/* of every process's names, for the flame graph */
+	const struct frame_naming *naming;	/* the trace's, shared by every process's symbols */
 };
 
 /* Notes a member present at the trace's start, with its RSS then: 0 or -ENOMEM. */
@@ -40,9 +40,6 @@ int process_table__note_start(struct process_table *table, pid_t pid);
  * when out of memory.
  */
 struct traced_process *process_table__get(struct process_table *table, pid_t pid);
-
-/* Where the origins of every process's frame names go: NULL only when out of memory. */
-struct frame_origins *process_table__origins(struct process_table *table);
 
 /* Reads every process's RSS at the end (-1 for those that exited). */
 void process_table__finish(struct process_table *table);

@@ -101,7 +101,8 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 			    const struct stack_report *report,
 			    const struct process_totals *processes,
 			    const struct interval_sampler *sampler,
-			    const struct unwind_tables *unwind)
+			    const struct unwind_tables *unwind,
+			    const struct frame_origins *origins)
 {
 	struct stack_quality quality;
 
@@ -111,7 +112,7 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 	unwind_tables__write_json(unwind, writer);
 	if (processes)
 		process_totals__write_json(processes, writer);
-	stack_report__write_json(report, writer);
+	stack_report__write_json(report, origins, writer);
 	json_writer__end_object(writer);
 	return output_file__commit(file);
 }

@@ -78,14 +78,16 @@ void report_output__begin_json(struct json_writer *writer, struct output_file *f
 
 /*
  * Writes the intervals of -i (when `sampler` was started), the stack quality,
- * the unwinding, a set's `processes` (NULL for one process) and the stacks, closes the object and puts the file in place.
- * Returns 0, or prints and returns -errno.
+ * the unwinding, a set's `processes` (NULL for one process) and the stacks
+ * with their frames' sites from `origins`, closes the object and puts the
+ * file in place. Returns 0, or prints and returns -errno.
  */
 int report_output__end_json(struct json_writer *writer, struct output_file *file,
 			    const struct stack_report *report,
 			    const struct process_totals *processes,
 			    const struct interval_sampler *sampler,
-			    const struct unwind_tables *unwind);
+			    const struct unwind_tables *unwind,
+			    const struct frame_origins *origins);
 
 /*
  * The flame graph for --svg into `file`, titled `title` ("Unfreed

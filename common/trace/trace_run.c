@@ -136,14 +136,16 @@ static int prepare_attach(struct trace_run *run)
 	}
 	run->report = stack_report__new(run->words.unit, run->words.count_name);
 	run->probes = uprobe_set__new();
-	if (!run->report || !run->probes)
+	if (!run->report || !run->probes ||
+	    frame_naming__init(&run->naming, run->settings->lines, run->settings->verbose))
 		return -ENOMEM;
+	run->processes.naming = &run->naming;
 	/*
 	 * The symbol cache reads the maps now, and again whenever they change. A
 	 * set's processes get theirs at the report (process_table).
 	 */
 	if (pid) {
-		run->symbolizer = symbolizer__new(pid, NULL);
+		run->symbolizer = symbolizer__new(pid, &run->naming);
 		if (!run->symbolizer) {
 			print_error("cannot read the symbols of PID %d", (int)pid);
 			return -EIO;
@@ -246,15 +248,15 @@ int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *nam
 		.exec_generation = image_follower__exec_generation(run->program, pid)};
 	if (traced_set__is_one_process(&run->set)) {
 		naming->symbolizer = run->symbolizer;
-		naming->origins = symbolizer__origins(run->symbolizer);
+		naming->origins = run->naming.origins;
 		naming->exited = run->target.exited;
 		return 0;
 	}
 	process = process_table__get(&run->processes, pid);
-	if (!process || !process_table__origins(&run->processes))
+	if (!process)
 		return -ENOMEM;
 	naming->symbolizer = process->symbolizer;
-	naming->origins = process_table__origins(&run->processes);
+	naming->origins = run->naming.origins;
 	naming->owner = &process->owner;
 	naming->exited = traced_process__exited(process);
 	return 0;
@@ -391,8 +393,7 @@ int trace_run__report(struct trace_run *run)
 	if (run->files.svg &&
 	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->scope,
 				     &run->session, run->report, run->words.unit,
-				     run->symbolizer ? symbolizer__origins(run->symbolizer)
-						     : process_table__origins(&run->processes)))
+				     run->naming.origins))
 		return 1;
 	return 0;
 }
@@ -410,6 +411,7 @@ void trace_run__free(struct trace_run *run)
 	unwind_tables__free(run->unwind);
 	process_totals__free(run->process_totals);
 	process_table__free(&run->processes);
+	frame_naming__free(&run->naming);
 	if (run->target.pid)
 		target__close(&run->target);
 }

@@ -92,6 +92,7 @@ struct trace_run {
 	struct traced_set set;
 	struct target target;		/* the one process or -c command; pid 0 for a set without */
 	struct traced_scope scope;	/* the traced set, as the outputs name it */
+	struct frame_naming naming;	/* how every process's frames are named */
 	struct process_table processes;	/* a set's members, met at the start or in its events */
 	struct process_totals *process_totals;	/* a set's, per process, at the report; else NULL */
 	char traced_name[PATH_MAX + 64];	/* "PID 181 (redis-server)", "every process" */

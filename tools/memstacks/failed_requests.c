@@ -42,13 +42,14 @@ void failed_requests__print_summary(const struct stack_report *failed, FILE *out
 			(unsigned long long)stack_report__total_value(failed));
 }
 
-void failed_requests__write_json(const struct stack_report *failed, struct json_writer *writer)
+void failed_requests__write_json(const struct stack_report *failed,
+				 const struct frame_origins *origins, struct json_writer *writer)
 {
 	if (!failed)
 		return;
 	json_writer__begin_object(writer, "failed_requests");
 	json_writer__u64(writer, "requests", stack_report__total_count(failed));
 	json_writer__u64(writer, "largest_bytes", stack_report__total_value(failed));
-	stack_report__write_json(failed, writer);
+	stack_report__write_json(failed, origins, writer);
 	json_writer__end_object(writer);
 }

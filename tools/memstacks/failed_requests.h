@@ -27,6 +27,7 @@ void failed_requests__print_summary(const struct stack_report *failed, FILE *out
  * "failed_requests": {"requests": N, "largest_bytes": M, "stacks": [{"frames":
  * [...], "largest_bytes": m, "requests": n}, ...]}, also when there are none.
  */
-void failed_requests__write_json(const struct stack_report *failed, struct json_writer *writer);
+void failed_requests__write_json(const struct stack_report *failed,
+				 const struct frame_origins *origins, struct json_writer *writer);
 
 #endif

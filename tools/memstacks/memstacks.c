@@ -201,11 +201,11 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	json_writer__u64(&writer, "threads", counts[LOSS_CALLS]);
 	json_writer__u64(&writer, "stack_totals", counts[LOSS_STACK_TOTALS]);
 	json_writer__end_object(&writer);
-	failed_requests__write_json(memstacks->failed, &writer);
+	failed_requests__write_json(memstacks->failed, run->naming.origins, &writer);
 	if (settings->min_age_ms)
 		json_writer__u64(&writer, "min_age_ms", settings->min_age_ms);
 	return report_output__end_json(&writer, file, run->report, run->process_totals,
-				      &run->sampler, run->unwind);
+				      &run->sampler, run->unwind, run->naming.origins);
 }
 
 static enum cli_result parse(void *tool, int argc, char **argv,

@@ -28,6 +28,9 @@ static const struct cli_option options[] = {
 	 "its series: leak suspect, plateau or transient"},
 	{'f', "folded", NULL, "print folded stacks (comm;root;...;leaf BYTES) for flame graphs"},
 	{'T', "top", "N", "show the N largest stacks in the text report (default 10, 0 for all)"},
+	{CLI_OPT_LINES, "lines", NULL,
+	 "name frames with their source file:line where DWARF has it\n"
+	 "(a -g build, or a debug file under /usr/lib/debug)"},
 	{'O', "object", "OBJ",
 	 "probe only the allocator in OBJ (a path, a file name, or c for libc)"},
 	{CLI_OPT_JSON, "json", "FILE", "also write the report as JSON to FILE"},
@@ -51,7 +54,7 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	.usage = "Usage: memstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
 		 "                 [--children] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
-		 "                 [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
+		 "                 [--lines] [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
 		 "                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry]\n"
 		 "                 [--unwind MODE] [-v] [duration]\n",
 	.summary = "Show the call stacks that allocate heap memory in a running process: glibc,\n"

@@ -194,7 +194,7 @@ static void name_frames(const struct stack_key *key, int stack_map_fd,
 	depth = stack_map__read(stack_map_fd, key->stack, addresses);
 	if (depth == 0)
 		addresses[depth++] = key->caller;
-	symbolizer__name_stack(symbolizer, addresses, depth, names);
+	symbolizer__name_stack(symbolizer, addresses, depth, true, names);
 	if (key->stack == MISSED_STACK)
 		frame_names__mark_missed(names);
 	leaf = allocator_sites__name_at(sites, key->function);

@@ -192,7 +192,7 @@ static int write_json(void *tool, const struct trace_run *run, struct output_fil
 	json_writer__u64(&writer, "released_ranges", totals->released_not_logged);
 	json_writer__end_object(&writer);
 	return report_output__end_json(&writer, file, report, run->process_totals, &run->sampler,
-				      run->unwind);
+				      run->unwind, run->naming.origins);
 }
 
 /*

@@ -24,6 +24,9 @@ static const struct cli_option options[] = {
 				     "by its series: leak suspect, plateau or transient"},
 	{'f', "folded", NULL, "print folded stacks (comm;root;...;leaf PAGES) for flame graphs"},
 	{'T', "top", "N", "show the N largest stacks in the text report (default 10, 0 for all)"},
+	{CLI_OPT_LINES, "lines", NULL,
+	 "name frames with their source file:line where DWARF has it\n"
+	 "(a -g build, or a debug file under /usr/lib/debug)"},
 	{OPT_ALL_FAULTS, "all-faults", NULL,
 	 "count every page fault per stack, nothing filtered (what perf\n"
 	 "and stackcount count)"},
@@ -43,7 +46,7 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	.usage = "Usage: pgfaultstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
 		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
-		 "                     [--all-faults] [--json FILE] [--svg FILE]\n"
+		 "                     [--lines] [--all-faults] [--json FILE] [--svg FILE]\n"
 		 "                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
 		 "                     [duration]\n",
 	.summary = "Show the call stacks whose page faults made a running process's RSS grow, in pages\n"

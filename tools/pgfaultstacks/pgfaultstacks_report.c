@@ -267,7 +267,7 @@ static void name_stack(int stack_map_fd, uint64_t stack, struct symbolizer *symb
 	uint64_t addresses[MAX_STACK_DEPTH];
 	size_t depth = stack_map__read(stack_map_fd, stack, addresses);
 
-	symbolizer__name_stack(symbolizer, addresses, depth, names);
+	symbolizer__name_stack(symbolizer, addresses, depth, false, names);
 	if (stack == MISSED_STACK)
 		frame_names__mark_missed(names);
 }
