@@ -135,13 +135,15 @@ class Run:
 _started = []
 
 
-def start_tool(tool, args, json_file=None, wrapper=()):
+def start_tool(tool, args, json_file=None, wrapper=(), new_session=False):
     """The tool running with stdout and stderr piped, --json added when `json_file` is
-    given; `wrapper`: a command that ends by exec'ing the tool, its command appended."""
+    given; `wrapper`: a command that ends by exec'ing the tool, its command appended;
+    `new_session`: in a process group of its own, as a terminal's job is."""
     command = [*wrapper, tool_path(tool), *args]
     if json_file:
         command += ["--json", json_file]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=new_session)
     _started.append(process)
     return process
 

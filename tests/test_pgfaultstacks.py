@@ -1,14 +1,17 @@
 """pgfaultstacks against targets whose page faults are known exactly."""
 import os
 import re
+import signal
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kernel_behaviour  # noqa: E402
 import page_truth  # noqa: E402
-from harness import (ToolTestCase, WaitingTarget, run_command,  # noqa: E402
-                     trace_staying_command, trace_waiting_target)
+from harness import (ToolTestCase, WaitingTarget, finish_tool, read_line,  # noqa: E402
+                     run_command, start_tool, target_path, trace_staying_command,
+                     trace_waiting_target, wait_for_tracing)
 
 
 # Faults of a traced target outside its measured work: a stack or stdio page.
@@ -128,6 +131,29 @@ class UnderCommand(ToolTestCase):
         assertReadsAsProbed(self, expected)
         # Traced from the first fault: the dynamic loader's own pages are there too.
         self.assertGreater(run.json["file_pages"], expected["read_file_pages"])
+
+
+    def test_command_killed_by_the_same_ctrl_c_keeps_its_names(self):
+        """A terminal's Ctrl-C reaches the tool and its -c command alike: the
+        command is gone when the report names its stacks, which must come from
+        what was read while it ran, never [unknown]."""
+        with tempfile.TemporaryDirectory() as directory:
+            json_file = os.path.join(directory, "report.json")
+            process = start_tool("pgfaultstacks", ["-c", target_path("page_toucher") + " --stay"],
+                                 json_file, new_session=True)
+            head = wait_for_tracing(process)
+            output = []
+            while not output or not output[-1].startswith("done"):
+                output.append(read_line(process.stdout, "the command's done line"))
+            os.killpg(process.pid, signal.SIGINT)
+            run = finish_tool(process, head, json_file)
+        self.assertEqual(run.returncode, 0, run)
+        self.assertIn("the target exited before the end", run.stderr)
+        expected = page_truth.expected(output)
+        self.assertEqual(page_truth.per_site(run.json)["write_fresh_pages"],
+                         expected["write_fresh_pages"])
+        nameless = [stack["frames"] for stack in run.json["stacks"] if "[unknown]" in stack["frames"]]
+        self.assertEqual(nameless, [])
 
 
 class BadInput(ToolTestCase):

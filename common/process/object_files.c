@@ -238,6 +238,23 @@ static bool module_address(struct object_file *object, uint64_t file_offset, Dwa
 	return false;
 }
 
+const char *object_file__function(struct object_file *object, uint64_t file_offset)
+{
+	Dwarf_Addr address;
+	GElf_Off offset;
+	GElf_Sym symbol;
+	const char *name;
+
+	if (!object || !module_address(object, file_offset, &address))
+		return NULL;
+	name = dwfl_module_addrinfo(object->module, address, &offset, &symbol, NULL, NULL, NULL);
+	/* libdw falls back to the nearest symbol below: a static function stripped away is not it. */
+	if (!name || offset >= symbol.st_size ||
+	    (GELF_ST_TYPE(symbol.st_info) != STT_FUNC && GELF_ST_TYPE(symbol.st_info) != STT_GNU_IFUNC))
+		return NULL;
+	return name;
+}
+
 /* Where the inlined call `scope` is made: a file of its unit's table, and a line. */
 static void call_site(Dwarf_Die *scope, Dwarf_Die *unit, struct source_frame *frame)
 {

@@ -44,6 +44,14 @@ struct object_file *object_files__get(struct object_files *files, const char *na
 const char *object_file__build_id(const struct object_file *object);
 
 /*
+ * The name of the function whose code is at `file_offset`, from the symbols
+ * libdw finds (the object's own or its debug file's); NULL when none covers
+ * it. The names stay readable after the process is gone, where bcc's lazy
+ * symbol cache reads files through /proc/PID/root.
+ */
+const char *object_file__function(struct object_file *object, uint64_t file_offset);
+
+/*
  * The functions at `file_offset` in the object, innermost first: inlined
  * calls, each with the line it is at, then the outermost function (NULL
  * name: its symbol names it) with the line of its call into the first. At

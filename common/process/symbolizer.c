@@ -134,6 +134,22 @@ static void read_mappings(struct symbolizer *symbolizer)
 	proc_maps__foreach(symbolizer->pid, add_mapping, symbolizer);
 }
 
+/* A process that has exited (a zombie's maps are empty) has no maps to read again. */
+static bool has_maps(pid_t pid)
+{
+	char path[64];
+	FILE *maps;
+	bool has;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return false;
+	has = fgetc(maps) != EOF;
+	fclose(maps);
+	return has;
+}
+
 static const struct mapping *mapping_of(const struct symbolizer *symbolizer, uint64_t address)
 {
 	size_t low = 0, high = symbolizer->mapping_count;
@@ -194,6 +210,9 @@ void symbolizer__refresh(struct symbolizer *symbolizer)
 {
 	void *cache;
 
+	/* Killed with the tool by the same Ctrl-C: what was read while it ran still names it. */
+	if (!has_maps(symbolizer->pid))
+		return;
 	if (growable_array__reserve(&symbolizer->retired, &symbolizer->retired_capacity,
 				    symbolizer->retired_count, sizeof(*symbolizer->retired)))
 		return;
@@ -297,8 +316,15 @@ static void name_address(struct symbolizer *symbolizer, uint64_t address, bool r
 		origin = strcmp(mapping->path, symbolizer->program) ? ORIGIN_LIBRARY
 								    : ORIGIN_PROGRAM;
 	}
-	if (!named)
-		object_offset_name(mapping, address, name, FRAME_NAME_SIZE);
+	if (!named) {
+		const char *found = object_file__function(object, site.file_offset - returns);
+
+		named = found != NULL;
+		if (named)
+			snprintf(name, FRAME_NAME_SIZE, "%s", found);
+		else
+			object_offset_name(mapping, address, name, FRAME_NAME_SIZE);
+	}
 	snprintf(function, sizeof(function), "%s", name);	/* before --lines adds to it */
 	site.function = named ? function : NULL;
 	count = source_count ?: 1;

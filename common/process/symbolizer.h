@@ -67,7 +67,7 @@ struct symbolizer *symbolizer__new(pid_t pid, const struct frame_naming *naming)
 /* Free it only after every uprobe is detached (see symbolizer.c). Accepts NULL. */
 void symbolizer__free(struct symbolizer *symbolizer);
 
-/* Re-reads the target's maps, for libraries mapped since creation. */
+/* Re-reads the target's maps, for libraries mapped since creation; keeps them once it has exited. */
 void symbolizer__refresh(struct symbolizer *symbolizer);
 
 /*

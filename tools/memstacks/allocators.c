@@ -317,7 +317,7 @@ static int scan_mapping(const struct map_entry *entry, void *context)
 	/* A memfd is never on disk; libbcc finds it through the target's fds. */
 	if (!map_entry__file_path(scan->pid, entry, object, sizeof(object)) &&
 	    strncmp(entry->path, "/memfd:", strlen("/memfd:")))
-		print_warning("%s, mapped by PID %d, is not at that path (deleted or replaced since, or a name with a newline): its allocators are traced through %s, but libbcc cannot name functions in it (they show as object+offset)",
+		print_warning("%s, mapped by PID %d, is not at that path (deleted or replaced since, or a name with a newline): its allocators are traced, and its functions named, through %s, which goes with the process (if it exits before the report, its frames show as object+offset)",
 			      untrusted_text__escape(entry->path, printable, sizeof(printable)),
 			      (int)scan->pid, object);
 	err = elf_find_functions(object, symbols.names, symbols.count, found);
