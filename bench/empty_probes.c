@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bpf/bcc_module.h"
+#include "bpf/kernel_headers.h"
 #include "process/elf_functions.h"
 #include "base/errors.h"
 #include "bpf/probe_placement.h"
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 	struct elf_function found[2];
 	struct object_search allocator = {.fragment = "/libc.so"};
 	struct bpf_defines defines = {0};
+	struct kernel_headers headers;
 	struct bcc_module *program = NULL;
 	struct uprobe_set *probes = NULL;
 	int entry_only = 0, placed = 0, prog_fd, exit_code = 1, i;
@@ -90,7 +92,9 @@ int main(int argc, char **argv)
 			    argv[1]);
 		return 1;
 	}
-	program = bcc_module__compile(empty_probe_bpf_text, &defines);
+	if (!bcc_module__check_privileges() || kernel_headers__find(&headers))
+		return 1;
+	program = bcc_module__compile(empty_probe_bpf_text, &defines, &headers);
 	probes = uprobe_set__new();
 	if (!program || !probes)
 		goto out;

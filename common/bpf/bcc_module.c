@@ -6,11 +6,11 @@
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/errors.h"
+#include "bpf/kernel_headers.h"
 #include "bpf/uprobes.h"
 
 #define MAX_LOADED 32
@@ -79,39 +79,37 @@ static bool has_capability(int bit)
 	return effective & (1ULL << bit);
 }
 
-bool bcc_module__check_requirements(void)
+bool bcc_module__check_privileges(void)
 {
 	const int cap_sys_admin = 21, cap_perfmon = 38, cap_bpf = 39;
-	char build_path[512];
-	struct utsname kernel;
 
 	if (!has_capability(cap_sys_admin) &&
 	    !(has_capability(cap_bpf) && has_capability(cap_perfmon))) {
 		print_error("cannot load BPF programs: permission denied (run as root, or with CAP_BPF and CAP_PERFMON)");
 		return false;
 	}
-	uname(&kernel);
-	snprintf(build_path, sizeof(build_path), "/lib/modules/%s/build", kernel.release);
-	/* libbcc compiles against the kernel's headers, or the in-kernel copy (CONFIG_IKHEADERS). */
-	if (access(build_path, R_OK) && access("/sys/kernel/kheaders.tar.xz", R_OK) &&
-	    !getenv("BCC_KERNEL_SOURCE")) {
-		print_error("cannot compile the BPF program: no kernel headers at %s (install linux-headers-%s, or kernel-devel on RPM distributions; see the README for kernels without a headers package)",
-			    build_path, kernel.release);
-		return false;
-	}
 	return true;
 }
 
-struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines)
+struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines,
+				       const struct kernel_headers *headers)
 {
 	struct bcc_module *program = calloc(1, sizeof(*program));
+	char header_flags[KERNEL_HEADERS_MAX_FLAGS][KERNEL_HEADERS_FLAG_SIZE];
+	const char *flags[BPF_MAX_DEFINES + KERNEL_HEADERS_MAX_FLAGS];
+	size_t count = 0, header_count, i;
 
 	if (!program)
 		return NULL;
-	program->module = bpf_module_create_c_from_string(text, 0, (const char **)defines->items,
-							  defines->count, true, NULL);
+	for (i = 0; i < defines->count; i++)
+		flags[count++] = defines->items[i];
+	header_count = kernel_headers__use(headers, header_flags);
+	for (i = 0; i < header_count; i++)
+		flags[count++] = header_flags[i];
+	program->module = bpf_module_create_c_from_string(text, 0, flags, count, true, NULL);
+	kernel_headers__done(headers);
 	if (!program->module) {
-		print_error("cannot compile the BPF program (libbcc's messages above say why; check the kernel headers)");
+		print_error("cannot compile the BPF program (libbcc's messages above say why; check the kernel headers with -v)");
 		free(program);
 		return NULL;
 	}

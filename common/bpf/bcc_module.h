@@ -28,16 +28,17 @@ void bpf_defines__free(struct bpf_defines *defines);
 void bcc_module__print(FILE *out, const char *text, const struct bpf_defines *defines);
 
 /*
- * Checks what compiling and attaching need before trying: privileges and
- * kernel headers. Prints the problem and its fix and returns false if one is
- * missing.
+ * Checks the privileges loading and attaching need before trying. Prints the
+ * problem and its fix and returns false if they are missing.
  */
-bool bcc_module__check_requirements(void);
+bool bcc_module__check_privileges(void);
 
 struct bcc_module;
+struct kernel_headers;
 
-/* Compiles `text`; prints the reason and returns NULL on failure. */
-struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines);
+/* Compiles `text` against `headers`; prints the reason and returns NULL on failure. */
+struct bcc_module *bcc_module__compile(const char *text, const struct bpf_defines *defines,
+				       const struct kernel_headers *headers);
 void bcc_module__free(struct bcc_module *program);
 
 /*

@@ -107,7 +107,7 @@ static int compile(struct trace_run *run)
 	run->unwind = unwind_tables__new(settings->unwind, settings->verbose);
 	if (run->unwind && !add_unwind_processes(run) && !add_defines(run, run->target.pid, &defines)) {
 		start_phases__end(&run->phases, START_UNWIND_TABLES);
-		run->program = bcc_module__compile(run->tool->bpf_text, &defines);
+		run->program = bcc_module__compile(run->tool->bpf_text, &defines, &run->headers);
 		start_phases__end(&run->phases, START_COMPILE);
 	}
 	bpf_defines__free(&defines);
@@ -205,9 +205,11 @@ int trace_run__start(struct trace_run *run, const struct tool *tool, void *tool_
 	start_phases__begin(&run->phases);
 	trace_session__handle_signals();
 	/* Before the target is started or anything attached: a bad path costs nothing. */
-	if (!bcc_module__check_requirements() || report_files__create(&run->files, settings) ||
-	    open_target(run))
+	if (!bcc_module__check_privileges() || kernel_headers__find(&run->headers) ||
+	    report_files__create(&run->files, settings) || open_target(run))
 		return 1;
+	if (settings->verbose)
+		kernel_headers__describe(&run->headers, stderr);
 	start_phases__end(&run->phases, START_TARGET);
 	if (compile(run))
 		return 1;

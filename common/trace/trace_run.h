@@ -23,6 +23,7 @@
 #include "trace/report_output.h"
 #include "report/stack_report.h"
 #include "bpf/bcc_module.h"
+#include "bpf/kernel_headers.h"
 #include "trace/cli.h"
 #include "trace/image_follower.h"
 #include "trace/interval_sampler.h"
@@ -96,6 +97,7 @@ struct trace_run {
 	struct process_table processes;	/* a set's members, met at the start or in its events */
 	struct process_totals *process_totals;	/* a set's, per process, at the report; else NULL */
 	char traced_name[PATH_MAX + 64];	/* "PID 181 (redis-server)", "every process" */
+	struct kernel_headers headers;	/* what the program compiles against */
 	struct bcc_module *program;
 	struct unwind_tables *unwind;
 	struct report_files files;
