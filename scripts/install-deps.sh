@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs on Debian 12, as root, what building and running the tools needs
 # (`install-deps.sh tools`), or that and what only the tests and benchmarks
-# need (`install-deps.sh tests`), and makes sure libbcc finds kernel headers
-# for the running kernel. Idempotent: a second run installs nothing and says so.
+# need (`install-deps.sh tests`), with kernel headers. Idempotent: a second
+# run installs nothing and says so.
 set -euo pipefail
 
 usage="usage: install-deps.sh tools|tests"
@@ -37,13 +37,15 @@ if [ "$1" = tests ] && ! command -v npm >/dev/null; then
   missing+=(npm)
 fi
 
+# Kernel headers: the running kernel's package where Debian has one, else
+# Debian's generic headers. The tools find either by themselves (any kernel's
+# headers compile their programs); nothing is linked into /lib/modules.
 kernel=$(uname -r)
-headers=/lib/modules/$kernel/build
-if [ ! -e "$headers/Makefile" ]; then
-  # The running kernel's own headers package, where Debian has one.
+if [ ! -e "/lib/modules/$kernel/build/include/linux/kconfig.h" ] &&
+   [ ! -e "/lib/modules/$kernel/source/include/linux/kconfig.h" ]; then
   if apt-cache show "linux-headers-$kernel" >/dev/null 2>&1; then
     missing+=("linux-headers-$kernel")
-  else
+  elif ! ls -d /usr/src/linux-headers-*/include/generated >/dev/null 2>&1; then
     missing+=(linux-headers-amd64)
   fi
 fi
@@ -54,22 +56,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 else
   echo "install-deps: all packages present"
-fi
-
-if [ ! -e "$headers/Makefile" ]; then
-  # No headers package for this kernel (a custom or cloud kernel): libbcc
-  # compiles uprobe and tracepoint programs fine against Debian's generic
-  # headers, so point the kernel's build and source links at them.
-  amd64=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
-  common=${amd64%-amd64}-common
-  if [ -z "$amd64" ] || [ ! -d "$common" ]; then
-    echo "install-deps: no kernel headers for $kernel and no linux-headers-amd64 to fall back to" >&2
-    exit 1
-  fi
-  mkdir -p "/lib/modules/$kernel"
-  ln -sfn "$amd64" "/lib/modules/$kernel/build"
-  ln -sfn "$common" "/lib/modules/$kernel/source"
-  echo "install-deps: no headers package for kernel $kernel; linked /lib/modules/$kernel/build -> $amd64 and source -> $common"
 fi
 
 [ "$1" = tests ] || exit 0

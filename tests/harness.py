@@ -194,12 +194,13 @@ def trace_waiting_target(tool, target, args, end="interrupt", wrapper=()):
         return finish_tool(process, head, json_file)
 
 
-def trace_staying_command(tool, target_name, args=()):
+def trace_staying_command(tool, target_name, args=(), wrapper=()):
     """-c on a target run with --stay: it works at once, prints its lines up to
     "done" and waits for SIGUSR1; the trace ends by SIGINT. (run, target lines)"""
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json")
-        process = start_tool(tool, ["-c", target_path(target_name) + " --stay", *args], json_file)
+        process = start_tool(tool, ["-c", target_path(target_name) + " --stay", *args], json_file,
+                             wrapper)
         head = wait_for_tracing(process)
         output = []
         while not output or not output[-1].startswith("done"):
@@ -211,11 +212,11 @@ def trace_staying_command(tool, target_name, args=()):
     return run, output
 
 
-def run_command(tool, args, json_report=True):
+def run_command(tool, args, json_report=True, wrapper=()):
     """Runs the tool to completion (-c targets, bad input), with --json unless told not to."""
     with tempfile.TemporaryDirectory() as directory:
         json_file = os.path.join(directory, "report.json") if json_report else None
-        process = start_tool(tool, args, json_file)
+        process = start_tool(tool, args, json_file, wrapper)
         return finish_tool(process, [], json_file)
 
 

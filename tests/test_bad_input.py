@@ -160,14 +160,16 @@ class BadInput(ToolTestCase):
             self.assertEqual(len(run.stderr.splitlines()), 1, run.stderr)
 
     def test_missing_kernel_headers(self):
-        # In a private mount namespace, hide /lib/modules behind an empty directory.
-        script = ('mount -t tmpfs none /lib/modules && exec "$0" "$@"')
+        # In a private mount namespace, hide every kernel's headers behind empty directories.
+        script = ('mount -t tmpfs none /lib/modules && mount -t tmpfs none /usr/src && '
+                  'exec "$0" "$@"')
         run = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                               script, tool_path("memstacks"), "-c", "true"],
                              capture_output=True, text=True)
         self.assertEqual(run.returncode, RUNTIME, run.stderr)
         self.assertRegex(run.stderr, r"^memstacks: cannot compile the BPF program: no kernel headers"
-                                     r" at /lib/modules/.*/build \(install linux-headers-")
+                                     r" are installed, .* \(install kernel-devel on RPM")
+        self.assertEqual(len(run.stderr.splitlines()), 1, run.stderr)
 
     def test_no_allocator_symbols(self):
         target = WaitingTarget("ground_truth_static_stripped")
