@@ -32,6 +32,10 @@ static const struct cli_option options[] = {
 	 "and stackcount count)"},
 	{CLI_OPT_JSON, "json", "FILE", "also write the report as JSON to FILE"},
 	{CLI_OPT_SVG, "svg", "FILE", "also write an interactive flame graph to FILE"},
+	{CLI_OPT_PPROF, "pprof", "FILE",
+	 "also write a gzipped pprof profile to FILE (go tool pprof); with\n"
+	 "-i, one per interval too into FILE as a directory (DIR/) or a\n"
+	 "name with %d for the interval's number"},
 	{CLI_OPT_STACK_STORAGE_SIZE, "stack-storage-size", "N",
 	 "distinct stacks the BPF stack map holds (default 16384)"},
 	{OPT_MAX_PAGES, "max-pages", "N", "pages recorded at once (default 1048576)"},
@@ -47,6 +51,7 @@ static const struct cli_spec spec = {
 	.usage = "Usage: pgfaultstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
 		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 		 "                     [--lines] [--all-faults] [--json FILE] [--svg FILE]\n"
+		 "                     [--pprof FILE]\n"
 		 "                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
 		 "                     [duration]\n",
 	.summary = "Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
