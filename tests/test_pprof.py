@@ -170,6 +170,9 @@ class Memstacks(InDirectory):
         self.assertIn(executable, mappings, raw)
         self.assertEqual(mappings[executable][0], build_id(executable))
         self.assertIn("[FN]", mappings[executable])
+        # The program's mapping comes first: pprof takes it for the main binary.
+        self.assertEqual(raw.split("Mappings\n", 1)[1].split()[2], executable, raw)
+        self.assertIn("File: ground_truth\n", go_pprof("-top", self.profile))
         # Every object the stacks pass through is there, with its own build ID.
         objects = {site["object"] for stack in run.json["stacks"] for site in stack["sites"]
                    if site}
@@ -256,6 +259,7 @@ class Pgfaultstacks(InDirectory):
         self.assertEqual({site: pages[site][0] for site in expected}, expected)
         self.assertEqual({site: space[site][0] for site in expected},
                          {site: count * 4096 for site, count in expected.items()})
+        self.assertIn("File: page_toucher\nBuild ID: ", go_pprof("-top", self.profile))
         self.assertIn("Type: space", go_pprof("-top", self.profile))
         stacks, _ = traces(self.profile)
         self.assertEqual(stacks, text_stacks(run.stdout))

@@ -429,6 +429,27 @@ out:
 	return err;
 }
 
+/* pprof takes the first mapping for the main binary's: the program's are added first. */
+static int add_program_mappings(struct builder *builder, const struct stack_report *report,
+				const struct frame_origins *origins)
+{
+	const struct stack_entry *entry;
+	const struct frame_site *site;
+	size_t i, j;
+
+	for (i = 0; i < stack_report__length(report); i++) {
+		entry = stack_report__entry(report, i);
+		for (j = 0; j < entry->depth; j++) {
+			site = frame_origins__site(origins, entry->frames[j]);
+			if (site && site->object &&
+			    frame_origins__get(origins, entry->frames[j]) == ORIGIN_PROGRAM &&
+			    mapping_of(builder, site) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int pprof_profile__write(FILE *out, const struct stack_report *report,
 			 const struct frame_origins *origins,
 			 const struct pprof_description *description)
@@ -445,7 +466,7 @@ int pprof_profile__write(FILE *out, const struct stack_report *report,
 	if (!builder.strings || !builder.function_keys || !builder.location_keys ||
 	    !builder.mapping_keys || string_of(&builder, "") != 0)
 		goto out;
-	err = 0;
+	err = add_program_mappings(&builder, report, origins);
 	for (i = 0; i < stack_report__length(report) && !err; i++)
 		err = add_sample(&builder, stack_report__entry(report, i), origins, description);
 	if (!err)
