@@ -36,7 +36,8 @@ class Rpm(unittest.TestCase):
                          "/usr/share/doc/memstacks/examples/pgfaultstacks_example.txt"):
             self.assertTrue(any(f == expected or f == expected + ".gz" for f in files),
                             f"{expected} not in {files}")
-        for requirement in ("bcc", "kernel-devel", "capstone", "elfutils-libelf"):
+        for requirement in ("bcc", "kernel-devel", "capstone", "elfutils-libelf", "protobuf-c",
+                            "zlib"):
             self.assertIn(requirement, requires)
 
 
