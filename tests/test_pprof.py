@@ -19,7 +19,7 @@ import ground_truth  # noqa: E402
 import page_truth  # noqa: E402
 from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
                      trace_waiting_target)
-from test_frame_sites import build_id  # noqa: E402
+from test_frame_sites import FILE, build_id, marker_lines, truth  # noqa: E402
 from test_intervals import SITES as INTERVAL_SITES, by_site, trace_three_behaviours  # noqa: E402
 
 # pprof marks a function seen inlined; our text report marks it " (inlined)".
@@ -179,6 +179,70 @@ class Memstacks(InDirectory):
         self.assertEqual(set(mappings), objects)
         for path in objects:
             self.assertEqual(mappings[path][0], build_id(path), path)
+
+
+class SourceSites(InDirectory):
+    """tests/targets/source_sites.c: lines, an inlined helper, and a stripped copy."""
+
+    def trace(self, executable, *args):
+        target = WaitingTarget(executable)
+        try:
+            run = trace_waiting_target("memstacks", target, ["--pprof", self.profile, *args])
+            self.assertEqual(target.finish(), 0, "the target must finish normally")
+        finally:
+            target.kill()
+        self.assertRunOk(run)
+        return truth(target.output)
+
+    def test_lines_and_the_inlined_helper(self):
+        """With --lines each site is its own line of its function, and the helper
+        inlined into calls_inlined is a line of calls_inlined's location, marked
+        inline by pprof: its figures at both lines are the target's."""
+        sites = self.trace(target_path("source_sites"), "--lines")
+        output = go_pprof("-top", "-lines", "-nodefraction=0", "-unit=B", self.profile)
+        rows = {}
+        for line in output.splitlines():
+            match = TOP_ROW.match(line)
+            if match and FILE in match.group(3):
+                function, place = match.group(3).split()[:2]
+                if function not in ("two_lines", "inlined_helper", "calls_inlined"):
+                    continue    # their callers: work, main
+                rows[(function, int(place.rsplit(":", 1)[1]),
+                      match.group(3).endswith("(inline)"))] = figure(match.group(2))
+        line = marker_lines()
+        self.assertEqual(rows, {
+            ("two_lines", line["first_line"], False): sites["first_line"][0],
+            ("two_lines", line["second_line"], False): sites["second_line"][0],
+            ("inlined_helper", line["inlined_helper"], True): sites["inlined_helper"][0],
+            ("calls_inlined", line["inlined_call"], False): sites["inlined_helper"][0],
+        })
+
+    def test_stripped_build_symbolized_again_by_pprof(self):
+        """Frames no symbol named are object+offset, in a mapping that claims no
+        functions, so pprof symbolizes them again against the unstripped build,
+        each at the call the offset returns to: the sites' figures come back."""
+        unstripped = os.path.realpath(target_path("source_sites"))
+        executable = shutil.copy2(unstripped, os.path.join(self.directory, "server"))
+        subprocess.run(["objcopy", "--strip-all", executable], check=True)
+        sites = self.trace(executable)
+        raw = go_pprof("-raw", self.profile)
+        mapping = [line for line in raw.split("Mappings\n", 1)[1].splitlines()
+                   if f" {executable} " in line + " "]
+        self.assertEqual(len(mapping), 1, raw)
+        self.assertNotIn("[FN]", mapping[0])
+        self.assertEqual(mapping[0].split()[3], build_id(unstripped))
+        self.assertNotIn("two_lines", top(self.profile, "inuse_space"))
+        # pprof 1.19 cannot read a build ID after a .note.gnu.property, so the
+        # unstripped build is named on its command line, for the first mapping.
+        result = subprocess.run(["go", "tool", "pprof", "-symbolize=local", "-top",
+                                 "-nodefraction=0", "-unit=B", unstripped, self.profile],
+                                capture_output=True, text=True, timeout=120)
+        rows = {INLINE_MARKS.sub("", match.group(3).strip()): figure(match.group(2))
+                for match in map(TOP_ROW.match, result.stdout.splitlines()) if match}
+        self.assertEqual({"two_lines": rows.get("two_lines"),
+                          "calls_inlined": rows.get("calls_inlined")},
+                         {"two_lines": sites["first_line"][0] + sites["second_line"][0],
+                          "calls_inlined": sites["inlined_helper"][0]}, result.stdout)
 
 
 def trail(directory, name="memstacks"):
