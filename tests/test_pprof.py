@@ -245,6 +245,27 @@ class SourceSites(InDirectory):
                           "calls_inlined": sites["inlined_helper"][0]}, result.stdout)
 
 
+class Processes(InDirectory):
+    """A set's stacks (tests/report_writers.c, no BPF): each sample is labelled with
+    its own process, a hostile comm kept as data."""
+
+    def test_labels_of_each_process(self):
+        subprocess.run([target_path("report_writers"), self.profile], check=True,
+                       capture_output=True)
+        stacks, labels = traces(self.profile)
+        self.assertEqual(len(stacks), 4)
+        by_process = {}
+        for pid in ("100", "200"):
+            output = go_pprof("-top", "-unit=B", "-nodefraction=0", f"-tagfocus=pid={pid}",
+                              "-sample_index=inuse_space", self.profile)
+            by_process[pid] = re.search(r"Showing nodes accounting for (\d+)B", output).group(1)
+        self.assertEqual(by_process, {"100": "8202", "200": "1500"})
+        raw = go_pprof("-raw", self.profile)
+        self.assertIn("comm:[redis-server]", raw)
+        self.assertIn("comm:[worker;\x1b[1m]", raw)
+        self.assertEqual(raw.count("pid:[200]"), 2, raw)
+
+
 def trail(directory, name="memstacks"):
     """The interval profiles written to `directory`, in order, and the final one."""
     numbered = sorted(glob.glob(os.path.join(directory, f"{name}-[0-9][0-9][0-9][0-9].pb.gz")))
