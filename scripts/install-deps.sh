@@ -9,17 +9,20 @@ usage="usage: install-deps.sh tools|tests"
 [ $# -eq 1 ] || { echo "install-deps: $usage" >&2; exit 2; }
 
 # Build and run: a compiler, CMake, libbcc and the libraries the tools link
-# (libdw for source lines, inlined frames and debug files found by build ID).
-tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libdw-dev libcapstone-dev)
+# (libdw for source lines, inlined frames and debug files found by build ID;
+# protobuf-c and zlib for --pprof's profiles).
+tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libdw-dev libcapstone-dev
+  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
 # Only the tests and benchmarks: the allocators and servers they trace (nginx
 # and PostgreSQL keep a host busy for the host-wide and --children tests), the
 # checkers of what the tools write (mandoc, xmllint, a browser, rpm), bpftool
 # for what is left attached, clang's libFuzzer, and bcc's own tools, the
 # benchmarks' baselines (memleak-bpfcc, stackcount-bpfcc: the tests never run
-# them, whose uprobes clash with ours on the same library).
+# them, whose uprobes clash with ours on the same library), and Go for
+# `go tool pprof`, the reader of --pprof's profiles.
 test_packages=(python3 bpftool util-linux mandoc libxml2-utils libjemalloc2 libjemalloc-dev
   libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools nginx-light postgresql
-  postgresql-client rpm chromium clang libclang-rt-14-dev bpfcc-tools)
+  postgresql-client rpm chromium clang libclang-rt-14-dev bpfcc-tools golang-go)
 
 case $1 in
   tools) packages=("${tool_packages[@]}") ;;

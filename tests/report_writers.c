@@ -2,12 +2,15 @@
  * The report writers on a fixed report whose stacks belong to processes
  * (stack_owner), one a hostile comm: prints each output after a "== NAME =="
  * line, for tests/test_report_writers.py. No BPF, no root: the writers alone.
+ * With a path, it also writes the report there as a pprof profile
+ * (tests/test_pprof.py).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "report/flamegraph_svg.h"
 #include "report/json_writer.h"
+#include "report/pprof_profile.h"
 #include "report/process_totals.h"
 #include "report/stack_report.h"
 #include "report/stack_trends.h"
@@ -98,7 +101,23 @@ static int write_trends(void)
 	return err ? 1 : 0;
 }
 
-int main(void)
+/* The report as a memstacks profile at `path`, each stack labelled with its own process. */
+static int write_pprof(const struct stack_report *report, const char *path)
+{
+	static const struct pprof_sample_type types[] = {{"inuse_objects", "count", true, 1},
+							 {"inuse_space", "bytes", false, 1}};
+	const struct pprof_kind kind = {types, 2, 1, "space", "bytes"};
+	const struct pprof_description description = {&kind, 0, 0, "3 processes", NULL};
+	FILE *out = fopen(path, "w");
+	int err;
+
+	if (!out)
+		return 1;
+	err = pprof_profile__write(out, report, NULL, &description);
+	return fclose(out) || err;
+}
+
+int main(int argc, char **argv)
 {
 	struct stack_report *report = stack_report__new("bytes", "allocations");
 	const struct flamegraph_labels labels = {"Unfreed allocations", "3 processes", "bytes"};
@@ -117,7 +136,7 @@ int main(void)
 	begin_json(&writer);
 	stack_report__write_json(report, NULL, &writer);
 	json_writer__end_object(&writer);
-	if (write_totals(report) || write_trends())
+	if (write_totals(report) || write_trends() || (argc > 1 && write_pprof(report, argv[1])))
 		goto out;
 	puts("== svg ==");
 	if (flamegraph_svg__write(stdout, report, &labels, NULL))

@@ -66,7 +66,8 @@ class Rpm(unittest.TestCase):
         for path in files:
             self.assertRegex(path, r"^/usr/(sbin|share/man/man8|share/doc/memstacks|lib/\.build-id)(/|$)")
         # Requirements by package, beside the libraries rpmbuild found the binaries linked to.
-        for requirement in ("bcc", "kernel-devel", "elfutils-libelf", "elfutils-libs", "capstone"):
+        for requirement in ("bcc", "kernel-devel", "elfutils-libelf", "elfutils-libs", "capstone",
+                            "protobuf-c", "zlib"):
             self.assertIn(requirement, requires)
         self.assertTrue(any(re.match(r"libbcc\.so\.0\(\)\(64bit\)", r) for r in requires), requires)
         # No install script edits the system: no /lib/modules links, no services.

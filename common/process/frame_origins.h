@@ -35,6 +35,7 @@ struct frame_site {
 	const char *source_file;	/* as DWARF names it; NULL when not known */
 	unsigned int line;
 	bool inlined;			/* a call inlined into the function of the frame above */
+	bool returns;			/* `address` is a return address: the call is just before */
 };
 
 struct frame_origins;

@@ -307,6 +307,7 @@ static void name_address(struct symbolizer *symbolizer, uint64_t address, bool r
 		.map_start = mapping->start,
 		.map_end = mapping->end,
 		.map_file_offset = mapping->file_offset,
+		.returns = returns,
 	};
 	if (mapping->open_path) {
 		object = object_files__get(naming->objects, mapping->path, mapping->open_path);

@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "base/parse.h"
+#include "trace/pprof_trail.h"
 
 void cli_settings__init(struct cli_settings *settings)
 {
@@ -121,6 +122,9 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 	case CLI_OPT_LINES:
 		settings->lines = true;
 		return CLI_CONTINUE;
+	case CLI_OPT_PPROF:
+		settings->pprof_path = optarg;
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;
@@ -134,6 +138,8 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 /* The duration, then checks that the targets make one set; none is the whole host. */
 static enum cli_result finish(struct cli_settings *settings, int argc, char **argv)
 {
+	const char *reason;
+
 	if (optind < argc && !parse_u64(argv[optind++], 1, UINT32_MAX, &settings->duration_s))
 		return cli_usage_error("invalid duration '%s': give a whole number of seconds",
 				       argv[optind - 1]);
@@ -141,6 +147,9 @@ static enum cli_result finish(struct cli_settings *settings, int argc, char **ar
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (settings->print_ebpf)
 		return CLI_CONTINUE;
+	if (settings->pprof_path &&
+	    (reason = pprof_trail__check_path(settings->pprof_path, settings->interval_s != 0)))
+		return cli_usage_error("cannot use --pprof '%s': %s", settings->pprof_path, reason);
 	if (settings->command && (settings->pid_count || settings->tid))
 		return cli_usage_error("-c cannot be combined with -p or -t: give one target");
 	if (settings->cgroup && (settings->command || settings->pid_count || settings->tid))

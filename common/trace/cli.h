@@ -1,7 +1,7 @@
 /*
  * The command line both tools share: the target (-p, -t, -c, --children,
  * --cgroup, or the whole host), the output (-f,
- * -T, --json), the stack map size, --ebpf, -v and the duration, parsed from
+ * -T, --json, --svg, --pprof), the stack map size, --ebpf, -v and the duration, parsed from
  * each tool's option table (struct cli_spec), which also gives --help.
  */
 #ifndef CLI_H
@@ -31,6 +31,7 @@ struct cli_settings {
 	uint64_t top;			/* -T */
 	const char *json_path;		/* --json */
 	const char *svg_path;		/* --svg */
+	const char *pprof_path;		/* --pprof: a file, or with -i a directory or a %d name */
 	uint64_t stack_storage_size;	/* --stack-storage-size */
 	bool verbose;			/* -v */
 	bool print_ebpf;		/* --ebpf */
@@ -52,6 +53,7 @@ enum cli_long_only_option {
 	CLI_OPT_CHILDREN,
 	CLI_OPT_CGROUP,
 	CLI_OPT_LINES,
+	CLI_OPT_PPROF,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 

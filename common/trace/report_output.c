@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 #include "report/flamegraph_svg.h"
 #include "report/stack_quality.h"
@@ -62,6 +64,11 @@ int report_files__create(struct report_files *files, const struct cli_settings *
 			return -EIO;
 		}
 	}
+	if (settings->pprof_path &&
+	    pprof_trail__open(&files->pprof, settings->pprof_path, settings->interval_s != 0)) {
+		report_files__free(files);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -69,6 +76,7 @@ void report_files__free(struct report_files *files)
 {
 	output_file__free(files->json);
 	output_file__free(files->svg);
+	pprof_trail__free(&files->pprof);
 	*files = (struct report_files){0};
 }
 
@@ -117,6 +125,15 @@ int report_output__end_json(struct json_writer *writer, struct output_file *file
 	return output_file__commit(file);
 }
 
+/* "PID 181 (redis-server)", or a set's words, raw: each writer escapes it its way. */
+static void describe_scope(const struct traced_scope *scope, char *text, size_t size)
+{
+	if (scope->set)
+		snprintf(text, size, "%s", scope->set);
+	else
+		snprintf(text, size, "PID %d (%s)", scope->process.pid, scope->process.comm);
+}
+
 int report_output__write_svg(struct output_file *file, const char *title,
 			     const struct traced_scope *scope, const struct trace_session *session,
 			     const struct stack_report *report, const char *unit,
@@ -127,11 +144,7 @@ int report_output__write_svg(struct output_file *file, const char *title,
 	int err;
 
 	/* The comm goes in raw: the SVG writer escapes the whole subtitle. */
-	if (scope->set)
-		snprintf(traced, sizeof(traced), "%s", scope->set);
-	else
-		snprintf(traced, sizeof(traced), "PID %d (%s)", scope->process.pid,
-			 scope->process.comm);
+	describe_scope(scope, traced, sizeof(traced));
 	snprintf(subtitle, sizeof(subtitle), "%s, %.2f s, %llu %s in %zu stacks", traced,
 		 session->duration_s, (unsigned long long)stack_report__total_value(report), unit,
 		 stack_report__length(report));
@@ -139,6 +152,44 @@ int report_output__write_svg(struct output_file *file, const char *title,
 	err = flamegraph_svg__write(output_file__stream(file), report, &labels, origins);
 	if (err) {
 		print_error("cannot draw the flame graph: %s", strerror(-err));
+		return err;
+	}
+	return output_file__commit(file);
+}
+
+/* When tracing began, in ns since the epoch: the session keeps it on the monotonic clock. */
+static int64_t start_since_epoch_ns(const struct trace_session *session)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
+	       (int64_t)(clock_now_ns() - session->start_ns);
+}
+
+int report_output__write_pprof(struct output_file *file, const struct pprof_kind *kind,
+			       const char *title, const struct traced_scope *scope,
+			       const struct trace_session *session, double elapsed_s,
+			       const struct stack_report *report,
+			       const struct frame_origins *origins)
+{
+	char traced[256], comment[384];
+	struct pprof_description description = {
+		.kind = kind,
+		.time_ns = start_since_epoch_ns(session),
+		.duration_ns = (int64_t)(elapsed_s * 1e9),
+		.comment = comment,
+		.process = scope->set ? NULL : &scope->process,
+	};
+	int err;
+
+	/* Protocol buffers carry any bytes in a string: pprof escapes what it shows. */
+	describe_scope(scope, traced, sizeof(traced));
+	snprintf(comment, sizeof(comment), "%s: %s of %s over %.2f s", program_name, title, traced,
+		 elapsed_s);
+	err = pprof_profile__write(output_file__stream(file), report, origins, &description);
+	if (err) {
+		print_error("cannot write the pprof profile: %s", strerror(-err));
 		return err;
 	}
 	return output_file__commit(file);

@@ -8,8 +8,10 @@
 #include "trace/cli.h"
 #include "process/frame_origins.h"
 #include "trace/interval_sampler.h"
+#include "trace/pprof_trail.h"
 #include "report/json_writer.h"
 #include "report/output_file.h"
+#include "report/pprof_profile.h"
 #include "report/process_totals.h"
 #include "report/stack_report.h"
 #include "report/trace_losses.h"
@@ -51,12 +53,14 @@ void report_output__print_stacks(const struct stack_report *report,
 				 const struct unwind_tables *unwind);
 
 /*
- * The files --json and --svg name, created before anything is attached
- * (output_file.h says how, and why a planted link cannot redirect them).
+ * The files --json, --svg and --pprof name, created before anything is
+ * attached (output_file.h says how, and why a planted link cannot redirect
+ * them).
  */
 struct report_files {
 	struct output_file *json;	/* NULL without --json */
 	struct output_file *svg;	/* NULL without --svg */
+	struct pprof_trail pprof;	/* its `final` NULL without --pprof */
 };
 
 /* Creates them. Returns 0, or prints the reason and returns -errno having created none. */
@@ -98,5 +102,17 @@ int report_output__write_svg(struct output_file *file, const char *title,
 			     const struct traced_scope *scope, const struct trace_session *session,
 			     const struct stack_report *report, const char *unit,
 			     const struct frame_origins *origins);
+
+/*
+ * A pprof profile of `report` into `file` (committed), its sample types by
+ * `kind`, its comment the `title` ("Unfreed allocations") of what was
+ * traced, over the `elapsed_s` seconds since tracing began. 0, or prints and
+ * returns -errno.
+ */
+int report_output__write_pprof(struct output_file *file, const struct pprof_kind *kind,
+			       const char *title, const struct traced_scope *scope,
+			       const struct trace_session *session, double elapsed_s,
+			       const struct stack_report *report,
+			       const struct frame_origins *origins);
 
 #endif

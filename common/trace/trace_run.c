@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/errors.h"
 #include "process/user_address_space.h"
 
@@ -264,12 +265,31 @@ int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *nam
 	return 0;
 }
 
+/* -i with --pprof DIR/ or a %d name: the interval's profile, in place before the next. */
+static int write_interval_pprof(struct trace_run *run, const struct stack_report *report)
+{
+	struct output_file *file = pprof_trail__next_interval(&run->files.pprof);
+	int err;
+
+	if (!file)
+		return -EIO;
+	err = report_output__write_pprof(file, run->words.pprof, run->words.svg_title, &run->scope,
+					 &run->session,
+					 (clock_now_ns() - run->session.start_ns) / 1e9, report,
+					 run->naming.origins);
+	output_file__free(file);
+	return err;
+}
+
 /* -i: the tool's figures now. */
 static int collect_sample(struct stack_report *report, void *context)
 {
 	struct trace_run *run = context;
+	int err = run->tool->collect(run->tool_state, run, report, false);
 
-	return run->tool->collect(run->tool_state, run, report, false);
+	if (!err && pprof_trail__per_interval(&run->files.pprof))
+		err = write_interval_pprof(run, report);
+	return err;
 }
 
 int trace_run__trace(struct trace_run *run)
@@ -396,6 +416,11 @@ int trace_run__report(struct trace_run *run)
 	    report_output__write_svg(run->files.svg, run->words.svg_title, &run->scope,
 				     &run->session, run->report, run->words.unit,
 				     run->naming.origins))
+		return 1;
+	if (run->files.pprof.final &&
+	    report_output__write_pprof(run->files.pprof.final, run->words.pprof,
+				       run->words.svg_title, &run->scope, &run->session,
+				       run->session.duration_s, run->report, run->naming.origins))
 		return 1;
 	return 0;
 }

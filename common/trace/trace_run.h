@@ -8,7 +8,8 @@
  *                       the target, create the report files; the tool attaches
  *   trace_run__trace    "Tracing ...", then wait for the duration, Ctrl-C or
  *                       the target's exit, following what it maps
- *   trace_run__report   the tool collects; stacks as text, folded, JSON, SVG
+ *   trace_run__report   the tool collects; stacks as text, folded, JSON, SVG,
+ *                       pprof (with -i, a pprof profile per interval too)
  *   trace_run__free     detach and clean up, whatever step failed
  */
 #ifndef TRACE_RUN_H
@@ -47,6 +48,7 @@ struct report_words {
 	const char *events;		/* what the maps hold: "allocations", "faults" */
 	const char *text_title;		/* the text report's: "with unfreed allocations" */
 	const char *svg_title;		/* the flame graph's: "Unfreed allocations" */
+	const struct pprof_kind *pprof;	/* --pprof's sample types */
 };
 
 /* What a tool adds to the shared steps. `tool` is its own state, given to each call. */

@@ -50,6 +50,22 @@ static int add_defines(const void *tool, struct bpf_defines *defines)
 	return err;
 }
 
+/*
+ * --pprof: Go's heap profiles' sample types, so that pprof's own options
+ * (-sample_index=inuse_space, -alloc_space) mean what they mean for Go.
+ * Every allocation is counted: a period of one byte, unsampled.
+ */
+static const struct pprof_sample_type unfreed_types[] = {
+	{"inuse_objects", "count", true, 1},
+	{"inuse_space", "bytes", false, 1},
+};
+static const struct pprof_sample_type all_types[] = {
+	{"alloc_objects", "count", true, 1},
+	{"alloc_space", "bytes", false, 1},
+};
+static const struct pprof_kind unfreed_profile = {unfreed_types, 2, 1, "space", "bytes"};
+static const struct pprof_kind all_profile = {all_types, 2, 1, "space", "bytes"};
+
 static void words(const void *tool, struct report_words *words)
 {
 	bool all = ((const struct memstacks *)tool)->settings.all;
@@ -62,6 +78,7 @@ static void words(const void *tool, struct report_words *words)
 		.events = "allocations",
 		.text_title = all ? "by bytes allocated" : "with unfreed allocations",
 		.svg_title = all ? "All allocations" : "Unfreed allocations",
+		.pprof = all ? &all_profile : &unfreed_profile,
 	};
 }
 

@@ -35,6 +35,10 @@ static const struct cli_option options[] = {
 	 "probe only the allocator in OBJ (a path, a file name, or c for libc)"},
 	{CLI_OPT_JSON, "json", "FILE", "also write the report as JSON to FILE"},
 	{CLI_OPT_SVG, "svg", "FILE", "also write an interactive flame graph to FILE"},
+	{CLI_OPT_PPROF, "pprof", "FILE",
+	 "also write a gzipped pprof profile to FILE (go tool pprof); with\n"
+	 "-i, one per interval too, into FILE as a directory or a name\n"
+	 "with %d for the interval's number"},
 	{OPT_MIN_AGE, "min-age", "MS", "report only blocks at least MS milliseconds old at the end\n"
 				       "(leaves out requests in flight)"},
 	{CLI_OPT_STACK_STORAGE_SIZE, "stack-storage-size", "N",
@@ -54,9 +58,9 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	.usage = "Usage: memstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
 		 "                 [--children] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
-		 "                 [--lines] [-O OBJ] [--json FILE] [--svg FILE] [--min-age MS]\n"
-		 "                 [--stack-storage-size N] [--live-blocks N] [--probe-at-entry]\n"
-		 "                 [--unwind MODE] [-v] [duration]\n",
+		 "                 [--lines] [-O OBJ] [--json FILE] [--svg FILE] [--pprof FILE]\n"
+		 "                 [--min-age MS] [--stack-storage-size N] [--live-blocks N]\n"
+		 "                 [--probe-at-entry] [--unwind MODE] [-v] [duration]\n",
 	.summary = "Show the call stacks that allocate heap memory in a running process: glibc,\n"
 		   "jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n",
 	.options = options,
@@ -82,6 +86,11 @@ static const struct cli_spec spec = {
 		"                                 # the 5 largest stacks, and everything as JSON\n"
 		"  memstacks -p 181 --svg unfreed.svg 30\n"
 		"                                 # a flame graph of 30 seconds' unfreed allocations\n"
+		"  memstacks -p 181 --pprof heap.pb.gz 30\n"
+		"                                 # a pprof profile of 30 seconds' unfreed allocations,\n"
+		"                                 # for go tool pprof\n"
+		"  memstacks -p 181 -i 60 --pprof trail/ 3600\n"
+		"                                 # a profile every minute for an hour, into trail/\n"
 		"  memstacks -p 181 --unwind fp   # stacks by frame pointers only: cheaper, but cut\n"
 		"                                 # short in code built without them\n"
 		"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"

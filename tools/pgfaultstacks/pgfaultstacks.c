@@ -53,6 +53,20 @@ static int add_defines(const void *tool, struct bpf_defines *defines)
 	return err;
 }
 
+/*
+ * --pprof: resident pages as a count and as memory, space shown first as in
+ * a heap profile; --all-faults counts faults, which hold no page to weigh.
+ */
+static const struct pprof_sample_type resident_types[] = {
+	{"pages", "count", false, 1},
+	{"space", "bytes", false, PAGE_SIZE_4K},
+};
+static const struct pprof_sample_type fault_types[] = {
+	{"faults", "count", false, 1},
+};
+static const struct pprof_kind resident_profile = {resident_types, 2, 1, "pages", "count"};
+static const struct pprof_kind faults_profile = {fault_types, 1, 0, "faults", "count"};
+
 static void words(const void *tool, struct report_words *words)
 {
 	bool all_faults = ((const struct pgfaultstacks *)tool)->settings.all_faults;
@@ -65,6 +79,7 @@ static void words(const void *tool, struct report_words *words)
 		.events = "faults",
 		.text_title = all_faults ? "by page faults" : "by resident pages faulted in",
 		.svg_title = all_faults ? "Page faults" : "Resident pages faulted in",
+		.pprof = all_faults ? &faults_profile : &resident_profile,
 	};
 }
 

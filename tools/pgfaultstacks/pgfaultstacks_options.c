@@ -32,6 +32,10 @@ static const struct cli_option options[] = {
 	 "and stackcount count)"},
 	{CLI_OPT_JSON, "json", "FILE", "also write the report as JSON to FILE"},
 	{CLI_OPT_SVG, "svg", "FILE", "also write an interactive flame graph to FILE"},
+	{CLI_OPT_PPROF, "pprof", "FILE",
+	 "also write a gzipped pprof profile to FILE (go tool pprof); with\n"
+	 "-i, one per interval too, into FILE as a directory or a name\n"
+	 "with %d for the interval's number"},
 	{CLI_OPT_STACK_STORAGE_SIZE, "stack-storage-size", "N",
 	 "distinct stacks the BPF stack map holds (default 16384)"},
 	{OPT_MAX_PAGES, "max-pages", "N", "pages recorded at once (default 1048576)"},
@@ -47,8 +51,8 @@ static const struct cli_spec spec = {
 	.usage = "Usage: pgfaultstacks [-h] [-p PID[,PID...] | -c COMMAND | --cgroup PATH]\n"
 		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 		 "                     [--lines] [--all-faults] [--json FILE] [--svg FILE]\n"
-		 "                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
-		 "                     [duration]\n",
+		 "                     [--pprof FILE] [--stack-storage-size N] [--max-pages N]\n"
+		 "                     [--unwind MODE] [-v] [duration]\n",
 	.summary = "Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 		   "faulted in while tracing and still resident at its end.\n",
 	.options = options,
@@ -75,7 +79,10 @@ static const struct cli_spec spec = {
 		"                                 # stacks by frame pointers only: cheaper, but cut\n"
 		"                                 # short in code built without them\n"
 		"  pgfaultstacks -p 181 --svg pages.svg 30\n"
-		"                                 # a flame graph of 30 seconds' resident pages\n",
+		"                                 # a flame graph of 30 seconds' resident pages\n"
+		"  pgfaultstacks -p 181 --pprof pages.pb.gz 30\n"
+		"                                 # a pprof profile of 30 seconds' resident pages,\n"
+		"                                 # for go tool pprof\n",
 };
 
 static enum cli_result parse_option(int option, const char *value, void *tool_settings)
