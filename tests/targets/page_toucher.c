@@ -28,6 +28,7 @@
 
 #include "own_pages.h"
 #include "proc_self.h"
+#include "quiet_faults.h"
 #include "signal_gate.h"
 
 #define PAGE 4096UL
@@ -36,8 +37,6 @@
 #define SMALL_BLOCKS 256
 #define SMALL_BLOCK_BYTES 512
 #define SITE_CALLS 16
-/* Deeper than the sites, the counting and printf go. */
-#define STACK_TOUCHED (64 * 1024)
 
 /* A region one or more sites fault. */
 struct region {
@@ -50,9 +49,6 @@ struct gain {
 	const char *site;
 	long pages;
 };
-
-/* Symbols the linker defines around the program's zero-initialised data. */
-extern char __bss_start[], _end[];
 
 static volatile char sink;
 static struct gain gains[SITE_CALLS];
@@ -217,40 +213,6 @@ static size_t heap_own_pages(uintptr_t start)
 	uintptr_t end = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1);
 
 	return own_pages((char *)start, (end - start) / PAGE);
-}
-
-/* Reads one byte of every page of every executable mapping: code faults happen now. */
-static void touch_all_code(void)
-{
-	char line[512];
-	unsigned long start, stop;
-	char perms[5];
-	FILE *maps = fopen("/proc/self/maps", "r");
-
-	while (maps && fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%lx-%lx %4s", &start, &stop, perms) == 3 && perms[2] == 'x' &&
-		    perms[0] == 'r')
-			for (unsigned long page = start; page < stop; page += PAGE)
-				sink = *(volatile char *)page;
-	}
-	if (maps)
-		fclose(maps);
-}
-
-/* Writes every page of the zero-initialised data (the tables above, the page map's buffer). */
-static void touch_static_data(void)
-{
-	for (uintptr_t page = (uintptr_t)__bss_start & ~(PAGE - 1); page < (uintptr_t)_end;
-	     page += PAGE)
-		*(volatile char *)page = *(volatile char *)page;
-}
-
-static void touch_stack(void)
-{
-	volatile char depth[STACK_TOUCHED];
-
-	for (size_t i = 0; i < sizeof(depth); i += PAGE)
-		depth[i] = 0;
 }
 
 int main(int argc, char **argv)

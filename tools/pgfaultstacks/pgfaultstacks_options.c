@@ -40,6 +40,10 @@ static const struct cli_option options[] = {
 					   "objects built without frame pointers; the default)"},
 	{'v', "verbose", NULL, "say what was attached"},
 	{CLI_OPT_EBPF, "ebpf", NULL, "print the BPF program as it will be compiled, and exit"},
+	{CLI_OPT_DIFF, "diff", "BEFORE.json",
+	 "trace nothing: compare BEFORE.json with AFTER.json (the positional\n"
+	 "argument), or one -i report's first and last interval; the\n"
+	 "stacks that grew and shrank most, with -f, --json, --svg"},
 	{0},
 };
 
