@@ -96,11 +96,14 @@ static bool read_string(struct checker *checker, struct json_object *value, cons
 static bool member(struct checker *checker, struct json_object *object, const char *where,
 		   const char *key, bool needed, struct json_object **value)
 {
+	bool present;
+
 	*value = NULL;
-	if (json_object_object_get_ex(object, key, value) && *value)
+	present = json_object_object_get_ex(object, key, value);
+	if (*value || !needed)
 		return true;
-	if (!needed)
-		return true;
+	if (present)
+		return refuse(checker, "%s%s%s is null", where, *where ? "." : "", key);
 	if (*where)
 		return refuse(checker, "%s has no \"%s\"", where, key);
 	return refuse(checker, "\"%s\" is missing", key);
