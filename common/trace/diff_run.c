@@ -78,19 +78,19 @@ static void side_name(const struct diff_side *side, char *name, size_t size)
 			 side->report->interval_count);
 }
 
-/* "PID 181 (redis-server) over 30.00 s", or the set's words. */
+/* "PID 181 (redis-server), 30.00 s", or the set's words. */
 static void traced_words(const struct saved_report *report, char *words, size_t size)
 {
 	char escaped[256];
 
 	if (report->comm) {
 		untrusted_text__escape(report->comm, escaped, sizeof(escaped));
-		snprintf(words, size, "PID %lld (%s) over %.2f s", report->pid, escaped,
+		snprintf(words, size, "PID %lld (%s), %.2f s", report->pid, escaped,
 			 report->duration_s);
 	} else {
 		untrusted_text__escape(report->scope ? report->scope : "a set", escaped,
 				       sizeof(escaped));
-		snprintf(words, size, "%s over %.2f s", escaped, report->duration_s);
+		snprintf(words, size, "%s, %.2f s", escaped, report->duration_s);
 	}
 }
 
@@ -105,7 +105,7 @@ static void print_summary(const struct diff_inputs *inputs, const struct stack_d
 	for (i = 0; i < 2; i++) {
 		side_name(&inputs->sides[i], name, sizeof(name));
 		traced_words(inputs->sides[i].report, words, sizeof(words));
-		fprintf(stderr, "%s: %s: %s, %s of %s\n", program_name, i ? "after" : "before", name,
+		fprintf(stderr, "%s: %s: %s: %s, %s\n", program_name, i ? "after" : "before", name,
 			inputs->sides[i].report->mode->words, words);
 	}
 	stack_diff__count(diff, &counts);

@@ -52,7 +52,9 @@ static const struct cli_spec spec = {
 		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 		 "                     [--lines] [--all-faults] [--json FILE] [--svg FILE]\n"
 		 "                     [--stack-storage-size N] [--max-pages N] [--unwind MODE] [-v]\n"
-		 "                     [duration]\n",
+		 "                     [duration]\n"
+		 "       pgfaultstacks --diff BEFORE.json [AFTER.json] [-f] [-T N] [--json FILE]\n"
+		 "                     [--svg FILE] [-v]\n",
 	.summary = "Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 		   "faulted in while tracing and still resident at its end.\n",
 	.options = options,
@@ -79,7 +81,12 @@ static const struct cli_spec spec = {
 		"                                 # stacks by frame pointers only: cheaper, but cut\n"
 		"                                 # short in code built without them\n"
 		"  pgfaultstacks -p 181 --svg pages.svg 30\n"
-		"                                 # a flame graph of 30 seconds' resident pages\n",
+		"                                 # a flame graph of 30 seconds' resident pages\n"
+		"  pgfaultstacks --diff before.json after.json\n"
+		"                                 # what grew and shrank between two runs' --json\n"
+		"  pgfaultstacks --diff run.json --svg diff.svg\n"
+		"                                 # one -i run's first and last interval compared,\n"
+		"                                 # as a differential flame graph\n",
 };
 
 static enum cli_result parse_option(int option, const char *value, void *tool_settings)
