@@ -215,6 +215,51 @@ def saved(tool="memstacks", mode="unfreed", stacks=None, **fields):
                  "stacks": stacks}, **fields)
 
 
+class Matching(unittest.TestCase):
+    """How stacks match, on reports written by hand: by function names and comm, never by
+    pid or a --lines suffix. No BPF."""
+
+    def diff_of(self, before, after):
+        with tempfile.TemporaryDirectory() as directory:
+            paths = []
+            for name, report in (("before.json", before), ("after.json", after)):
+                paths.append(os.path.join(directory, name))
+                with open(paths[-1], "w") as f:
+                    json.dump(report, f)
+            output = os.path.join(directory, "diff.json")
+            code, out, err = diff("memstacks", *paths, "--json", output)
+            self.assertEqual(code, 0, err)
+            with open(output) as f:
+                return json.load(f), out
+
+    def test_restarted_program_with_lines(self):
+        site = {"object": "/app", "offset": 1, "address": 2, "function": "two_lines",
+                "file": "/src/app.c", "line": 12}
+        before = saved(stacks=[{"frames": ["main", "two_lines app.c:12", "malloc"],
+                                "sites": [None, site, None], "bytes": 100, "allocations": 1}])
+        after = saved(pid=99, stacks=[{"frames": ["main", "two_lines", "malloc"],
+                                       "bytes": 300, "allocations": 3}])
+        report, out = self.diff_of(before, after)
+        self.assertEqual([(s["frames"], s["before"], s["after"], s["delta"])
+                          for s in report["stacks"]],
+                         [(["main", "two_lines", "malloc"], 100, 300, 200)])
+        self.assertIn("\t+200 bytes (100 -> 300) in 1 -> 3 allocations from stack\n", out)
+
+    def test_sets_match_by_comm(self):
+        def stack(pid, comm, value):
+            return {"pid": pid, "comm": comm, "frames": ["main", "f", "malloc"], "bytes": value,
+                    "allocations": 1}
+        before = saved(stacks=[stack(1, "a", 10), stack(2, "a", 20), stack(3, "b", 5)],
+                       scope="the whole host", comm=None, pid=None)
+        after = saved(stacks=[stack(8, "a", 50), stack(9, "b", 5)], scope="the whole host",
+                      comm=None, pid=None)
+        del before["comm"], before["pid"], after["comm"], after["pid"]
+        report, out = self.diff_of(before, after)
+        self.assertEqual(sorted((s["comm"], s["before"], s["after"]) for s in report["stacks"]),
+                         [("a", 30, 50), ("b", 5, 5)])
+        self.assertIn("\t\t-  a\n", out, "a set's stacks say their comm")
+
+
 class DiffInput(unittest.TestCase):
     """Files --diff must refuse: one line "TOOL: cannot ...: reason (hint)", exit 1 (2 for
     usage), nothing on stdout, never a crash. No BPF: nothing is traced."""
