@@ -162,6 +162,7 @@ static bool read_site(struct checker *checker, struct json_object *sites, size_t
 		      const char *where, struct saved_stack *stack)
 {
 	struct json_object *site = json_object_array_get_idx(sites, f), *file, *line;
+	const char *text;
 	char place[96];
 	uint64_t number;
 
@@ -177,8 +178,11 @@ static bool read_site(struct checker *checker, struct json_object *sites, size_t
 	if (!file || !line)
 		return true;
 	snprintf(place, sizeof(place), "%s.sites[%zu].file", where, f);
-	if (!read_string(checker, file, place, &stack->files[f]))
+	if (!read_string(checker, file, place, &text))
 		return false;
+	stack->files[f] = strdup(text);
+	if (!stack->files[f])
+		return refuse(checker, "out of memory");
 	snprintf(place, sizeof(place), "%s.sites[%zu].line", where, f);
 	if (!read_figure(checker, line, place, &number))
 		return false;
@@ -217,12 +221,13 @@ static bool read_frames(struct checker *checker, struct json_object *object, con
 		snprintf(place, sizeof(place), "%s.frames[%zu]", where, f);
 		if (!read_string(checker, json_object_array_get_idx(frames, f), place, &name))
 			return false;
-		if (sites && !read_site(checker, sites, f, where, stack))
-			return false;
+		/* Counted at once, so that saved_report__free frees what this frame holds. */
+		stack->depth = f + 1;
 		stack->frames[f] = strdup(name);
 		if (!stack->frames[f])
 			return refuse(checker, "out of memory");
-		stack->depth = f + 1;
+		if (sites && !read_site(checker, sites, f, where, stack))
+			return false;
 		drop_line_suffix(stack->frames[f], stack->files[f], stack->lines[f]);
 	}
 	return true;
@@ -261,6 +266,7 @@ static bool read_stack(struct checker *checker, struct saved_report *report,
 		       struct json_object *object, size_t index, struct saved_stack *stack)
 {
 	struct json_object *comm, *value, *count;
+	const char *text = report->comm;
 	char where[48], place[96];
 
 	snprintf(where, sizeof(where), "stacks[%zu]", index);
@@ -269,10 +275,12 @@ static bool read_stack(struct checker *checker, struct saved_report *report,
 	if (!member(checker, object, where, "comm", false, &comm) ||
 	    !member(checker, object, where, report->mode->unit, true, &value))
 		return false;
-	stack->comm = report->comm;
 	snprintf(place, sizeof(place), "%s.comm", where);
-	if (comm && !read_string(checker, comm, place, &stack->comm))
+	if (comm && !read_string(checker, comm, place, &text))
 		return false;
+	stack->comm = text ? strdup(text) : NULL;
+	if (text && !stack->comm)
+		return refuse(checker, "out of memory");
 	snprintf(place, sizeof(place), "%s.%s", where, report->mode->unit);
 	if (!read_figure(checker, value, place, &stack->value))
 		return false;
@@ -461,8 +469,12 @@ struct saved_report *saved_report__parse(const char *text, size_t length, const 
 	report->root = parse_json(&checker, text, length);
 	if (report->root && read_kind(&checker, report, tool, modes) &&
 	    read_scope(&checker, report) && read_intervals(&checker, report) &&
-	    read_stacks(&checker, report))
+	    read_stacks(&checker, report)) {
+		/* Everything is copied out: the tree is many times the text's size. */
+		json_object_put(report->root);
+		report->root = NULL;
 		return report;
+	}
 	saved_report__free(report);
 	return NULL;
 }
@@ -544,8 +556,11 @@ void saved_report__free(struct saved_report *report)
 	if (!report)
 		return;
 	for (i = 0; i < report->stack_count; i++) {
-		for (f = 0; f < report->stacks[i].depth; f++)
+		for (f = 0; f < report->stacks[i].depth; f++) {
 			free(report->stacks[i].frames[f]);
+			free(report->stacks[i].files[f]);
+		}
+		free(report->stacks[i].comm);
 		free(report->stacks[i].frames);
 		free(report->stacks[i].files);
 		free(report->stacks[i].lines);

@@ -27,9 +27,9 @@ struct saved_mode {
 #define SAVED_MAX_FILE_BYTES (1ULL << 30)
 
 struct saved_stack {
-	const char *comm;	/* its process's, or the report's; NULL when neither says */
+	char *comm;		/* its process's, or the report's; NULL when neither says */
 	char **frames;		/* root first, function names: a --lines " file.c:88" dropped */
-	const char **files;	/* per frame, the source file its site names, or NULL */
+	char **files;		/* per frame, the source file its site names, or NULL */
 	unsigned int *lines;	/* ... and the line */
 	size_t depth;
 	uint64_t value;		/* at the end, in the mode's unit */
@@ -48,7 +48,7 @@ struct saved_report {
 	size_t interval_count;		/* 0 without -i */
 	struct saved_stack *stacks;
 	size_t stack_count;
-	struct json_object *root;	/* what the strings point into */
+	struct json_object *root;	/* while it is read; freed once copied out */
 };
 
 /*
