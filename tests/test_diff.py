@@ -310,6 +310,9 @@ class DiffInput(unittest.TestCase):
                            tool="pgfaultstacks")
         self.assertRefused([self.write("x.json", saved(mode="sometimes")), unfreed],
                            "mode \"sometimes\" is not one memstacks writes")
+        # What the file says is data: a control character cannot reach the terminal.
+        self.assertRefused([self.write("y.json", saved(mode="\x1b[2J")), unfreed],
+                           "mode \"\\x1b[2J\" is not one")
 
     def test_damaged_reports(self):
         good = self.write("good.json", saved())

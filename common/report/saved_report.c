@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/errors.h"
+#include "report/untrusted_text.h"
 
 /* Our JSON nests five deep (report, stacks, stack, sites, site): room, not a stack's worth. */
 #define MAX_NESTING 16
@@ -381,6 +382,7 @@ static bool read_kind(struct checker *checker, struct saved_report *report, cons
 		      const struct saved_mode *modes)
 {
 	struct json_object *value;
+	char shown[72];
 	const char *text;
 
 	if (!member(checker, report->root, "", "tool", true, &value) ||
@@ -390,13 +392,15 @@ static bool read_kind(struct checker *checker, struct saved_report *report, cons
 	if (!report->tool)
 		return refuse(checker, "out of memory");
 	if (strcmp(text, tool))
-		return refuse(checker, "it is a report of %.64s, not of %s", text, tool);
+		return refuse(checker, "it is a report of %s, not of %s",
+			      untrusted_text__escape(text, shown, sizeof(shown)), tool);
 	if (!member(checker, report->root, "", "mode", true, &value) ||
 	    !read_string(checker, value, "mode", &text))
 		return false;
 	report->mode = mode_named(modes, text);
 	if (!report->mode)
-		return refuse(checker, "its mode \"%.64s\" is not one %s writes", text, tool);
+		return refuse(checker, "its mode \"%s\" is not one %s writes",
+			      untrusted_text__escape(text, shown, sizeof(shown)), tool);
 	return true;
 }
 
