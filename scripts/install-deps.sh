@@ -10,9 +10,10 @@ usage="usage: install-deps.sh tools|tests"
 
 # Build and run: a compiler, CMake, libbcc and the libraries the tools link
 # (libdw for source lines, inlined frames and debug files found by build ID;
-# protobuf-c and zlib for --pprof's profiles).
+# protobuf-c and zlib for --pprof's profiles, json-c to read saved reports back
+# for --diff).
 tool_packages=(build-essential cmake pkg-config libbpfcc-dev libelf-dev libdw-dev libcapstone-dev
-  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
+  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-c-dev)
 # Only the tests and benchmarks: the allocators and servers they trace (nginx
 # and PostgreSQL keep a host busy for the host-wide and --children tests), the
 # checkers of what the tools write (mandoc, xmllint, a browser, rpm), bpftool

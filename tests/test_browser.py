@@ -13,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ToolTestCase, svg_of_command, svg_of_waiting_target  # noqa: E402
+from test_diff import diff, trace_run  # noqa: E402
 
 # Clicks ZOOM (a frame's name), resets, searches SEARCH (prompt() answers it),
 # and leaves the results, as JSON, in an attribute of the root element.
@@ -32,6 +33,8 @@ PROBE = """<script><![CDATA[
   out.elements = [].slice.call(document.querySelectorAll('*')).map(function (e) {
     return e.localName; });
   out.names = frames.map(name);
+  out.tooltips = frames.map(function (g) { return g.querySelector('title').textContent; });
+  out.fills = frames.map(function (g) { return getComputedStyle(g.querySelector('rect')).fill; });
   var target = frames.filter(function (g) { return name(g) === zoom; })[0];
   out.width_before = target.querySelector('rect').getBBox().width;
   click(target);
@@ -103,6 +106,37 @@ class Browser(ToolTestCase):
         self.assertInteractive(result, "write_fresh_pages", "write_fresh_pages")
         share = 100 * 100 / run.json["pages"]
         self.assertEqual(result["matched"], f"Matched: {share:.2f}%")
+
+    def test_differential(self):
+        """memstacks --diff of diff_truth's two runs: the site that grew is red, the frames
+        whose total shrank blue, the unchanged grey; tooltips say before, after and delta."""
+        with tempfile.TemporaryDirectory() as directory:
+            truths = []
+            for which in ("first", "second"):
+                run, path, truth = trace_run("memstacks", "heap", which, directory)
+                self.assertEqual(run.returncode, 0, run)
+                truths.append((path, truth))
+            svg = os.path.join(directory, "diff.svg")
+            code, _, err = diff("memstacks", truths[0][0], truths[1][0], "--svg", svg)
+            self.assertEqual(code, 0, err)
+            result = open_in_chromium(svg, "growing_site", "growing_site")
+        self.assertInteractive(result, "growing_site", "growing_site")
+        (_, first), (_, second) = truths
+        frames = dict(zip(result["names"], zip(result["fills"], result["tooltips"])))
+        self.assertNotIn("vanishing_site", frames, "width by after: what went takes none")
+        fill, tooltip = frames["growing_site"]
+        self.assertRegex(fill, r"^rgb\(255, (\d+), \1\)$", "growth is red")
+        before, after = first["growing_site"], second["growing_site"]
+        self.assertRegex(tooltip, rf"^growing_site \(before {before} bytes, after {after} bytes, "
+                                  rf"delta \+{after - before} bytes\) at diff_truth\.c:\d+$")
+        fill, tooltip = frames["main"]
+        self.assertRegex(fill, r"^rgb\((\d+), \1, 255\)$", "shrinkage is blue")
+        before, after = sum(first.values()), sum(second.values())
+        self.assertTrue(tooltip.startswith(f"main (before {before} bytes, after {after} bytes, "
+                                           f"delta {after - before} bytes)"), tooltip)
+        fill, tooltip = frames["steady_site"]
+        self.assertEqual(fill, "rgb(200, 200, 200)", "unchanged is grey")
+        self.assertIn("delta 0 bytes", tooltip)
 
     def test_markup_in_names_renders_as_text(self):
         """C++ names full of <, > and & stay text: no element but the writer's

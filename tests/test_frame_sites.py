@@ -164,6 +164,21 @@ class FrameSites(ToolTestCase):
         self.assertEqual(inlined[0]["sites"][-2]["line"], self.lines["inlined_helper"])
         self.assertEqual(inlined[0]["sites"][-3]["line"], self.lines["inlined_call"])
 
+    def test_flame_graph_tooltips_carry_lines(self):
+        """Without --lines the SVG's frames keep their names, and a frame whose site
+        knows its line carries it for the tooltip (data-site); one whose two lines
+        merged carries none."""
+        svg = os.path.join(self.directory, "sites.svg")
+        self.trace("source_sites", ["--svg", svg])
+        with open(svg) as f:
+            text = f.read()
+        sites = {title: site for site, title in re.findall(
+            r'<g class="f"[^>]*?(?: data-site="([^"]*)")?><title>([^<]*)</title>', text)}
+        self.assertEqual(sites["inlined_helper" + INLINED],
+                         f"{FILE}:{self.lines['inlined_helper']}")
+        self.assertEqual(sites["calls_inlined"], f"{FILE}:{self.lines['inlined_call']}")
+        self.assertEqual(sites["two_lines"], "", "two lines merged: none is the frame's")
+
     def test_sites_carry_the_object_and_its_build_id(self):
         run, _ = self.trace("source_sites", [])
         executable = os.path.realpath(target_path("source_sites"))

@@ -22,6 +22,7 @@ struct node {
 	const char *name;	/* points into the report, or is owned_name */
 	char *owned_name;	/* a process's frame, "comm (pid)": made here */
 	uint64_t value;
+	uint64_t before;	/* a differential graph's before figure (value is the after one) */
 	uint64_t by_class[TREND_TRANSIENT + 1];	/* -i: the value of each class's stacks */
 	struct node *children;
 	size_t child_count;
@@ -91,6 +92,27 @@ static int build_tree(struct node *root, const struct stack_report *report)
 			node = child_named(node, entry->frames[f]);
 			if (node)
 				add_value(node, entry);
+		}
+		if (!node)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A differential graph's before side: its stacks' figures, in nodes the after side may lack. */
+static int add_before(struct node *root, const struct stack_report *report)
+{
+	size_t i, f;
+
+	for (i = 0; i < stack_report__length(report); i++) {
+		const struct stack_entry *entry = stack_report__entry(report, i);
+		struct node *node = root;
+
+		root->before += entry->value;
+		for (f = 0; f < entry->depth && node; f++) {
+			node = child_named(node, entry->frames[f]);
+			if (node)
+				node->before += entry->value;
 		}
 		if (!node)
 			return -ENOMEM;
@@ -195,10 +217,68 @@ struct layout {
 	FILE *out;
 	const struct frame_origins *origins;
 	int by_class;			/* -i: colours by class, not by origin */
+	int differential;		/* colours by change, not by origin */
+	uint64_t largest_change;	/* of any frame, for a differential's shades */
 	double px_per_unit;
 	size_t height;
 	uint64_t total;
 };
+
+static int64_t change_of(const struct node *node)
+{
+	return (int64_t)node->value - (int64_t)node->before;
+}
+
+/*
+ * A differential frame: red for growth, blue for shrinkage, deeper the larger
+ * its change beside the largest one; grey for no change.
+ */
+static void change_colour(const struct layout *layout, const struct node *node, char colour[24])
+{
+	int64_t change = change_of(node);
+	double size = (double)(change < 0 ? -(uint64_t)change : (uint64_t)change);
+	unsigned int shade;
+
+	if (!change || !layout->largest_change) {
+		snprintf(colour, 24, "rgb(200,200,200)");
+		return;
+	}
+	shade = 200 - (unsigned int)(170 * size / layout->largest_change);
+	if (change > 0)
+		snprintf(colour, 24, "rgb(255,%u,%u)", shade, shade);
+	else
+		snprintf(colour, 24, "rgb(%u,%u,255)", shade, shade);
+}
+
+static uint64_t largest_change(const struct node *node)
+{
+	int64_t change = change_of(node);
+	uint64_t largest = change < 0 ? -(uint64_t)change : (uint64_t)change, child;
+	size_t i;
+
+	for (i = 0; i < node->child_count; i++) {
+		child = largest_change(&node->children[i]);
+		if (child > largest)
+			largest = child;
+	}
+	return largest;
+}
+
+/* What is known of where the frame's code is: its source line, as data-site. */
+static void write_site(const struct layout *layout, const char *name)
+{
+	const struct frame_site *site = frame_origins__site(layout->origins, name);
+	const char *base;
+	char line[16];
+
+	if (!site || !site->source_file)
+		return;
+	base = strrchr(site->source_file, '/');
+	fputs(" data-site=\"", layout->out);
+	untrusted_text__write_xml(layout->out, base ? base + 1 : site->source_file, SIZE_MAX);
+	snprintf(line, sizeof(line), ":%u", site->line);
+	fprintf(layout->out, "%s\"", line);
+}
 
 /* One frame, then its children left to right, each with its value offset. */
 static void write_node(const struct layout *layout, const struct node *node, size_t depth,
@@ -212,13 +292,21 @@ static void write_node(const struct layout *layout, const struct node *node, siz
 
 	if (width < MIN_FRAME_WIDTH_PX)
 		return;
-	frame_colour(node->name, layout->by_class ? &class_families[class] : &origin_families[origin],
-		     colour);
+	if (layout->differential)
+		change_colour(layout, node, colour);
+	else
+		frame_colour(node->name,
+			     layout->by_class ? &class_families[class] : &origin_families[origin],
+			     colour);
 	fprintf(layout->out, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%zu\" data-origin=\"%s\"",
 		(unsigned long long)offset, (unsigned long long)node->value, depth,
 		frame_origin_name(origin));
 	if (layout->by_class)
 		fprintf(layout->out, " data-class=\"%s\"", trend_class__name(class));
+	if (layout->differential)
+		fprintf(layout->out, " data-before=\"%llu\" data-delta=\"%lld\"",
+			(unsigned long long)node->before, (long long)change_of(node));
+	write_site(layout, node->name);
 	fputs("><title>", layout->out);
 	untrusted_text__write_xml(layout->out, node->name, SIZE_MAX);
 	fprintf(layout->out, "</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%zu\">",
@@ -254,9 +342,13 @@ static const char script[] =
 	"t.setAttribute('x',13+left);var name=g.querySelector('title').getAttribute('data-name');"
 	"var n=Math.floor((px-6)/7);t.textContent=n<3?'':(name.length<=n?name:name.slice(0,n-2)+'..');"
 	"g.style.opacity=above?0.6:1;});}\n"
+	"function tip(g,v){if(!g.hasAttribute('data-before'))return v+' '+unit+', '+share(v);"
+	"var d=+g.getAttribute('data-delta');return 'before '+g.getAttribute('data-before')+' '+unit+"
+	"', after '+v+' '+unit+', delta '+(d>0?'+':'')+d+' '+unit;}\n"
 	"frames.forEach(function(g){var title=g.querySelector('title'),name=title.textContent,"
-	"v=+g.getAttribute('data-w');title.setAttribute('data-name',name);"
-	"title.textContent=name+' ('+v+' '+unit+', '+share(v)+')';"
+	"v=+g.getAttribute('data-w'),site=g.getAttribute('data-site');"
+	"title.setAttribute('data-name',name);"
+	"title.textContent=name+' ('+tip(g,v)+')'+(site?' at '+site:'');"
 	"g.addEventListener('click',function(){zoomed=g;draw();});});\n"
 	"document.getElementById('reset').addEventListener('click',function(){zoomed=null;draw();});\n"
 	"document.getElementById('search').addEventListener('click',function(){"
@@ -268,6 +360,20 @@ static const char script[] =
 	"if(x>=m[0]&&x+w<=m[0]+m[1])covered=true;}if(!covered){matched[x+':'+w]=[x,w];sum+=w;}}});"
 	"document.getElementById('matched').textContent=term?'Matched: '+share(sum):'';});\n"
 	"draw();\n";
+
+/* A differential graph's legend: what red, blue and grey say. */
+static void write_change_legend(FILE *out)
+{
+	static const char *const entries[][2] = {{"rgb(255,30,30)", "grew"},
+						  {"rgb(30,30,255)", "shrank"},
+						  {"rgb(200,200,200)", "unchanged"}};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		fprintf(out, "<g class=\"legend\"><rect x=\"%zu\" y=\"29\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			     "<text x=\"%zu\" y=\"38\" font-size=\"11\">%s</text></g>\n",
+			10 + i * 90, entries[i][0], 24 + i * 90, entries[i][1]);
+}
 
 /* What the colour families mean, under the Reset zoom button. */
 static void write_legend(FILE *out, int by_class)
@@ -289,7 +395,7 @@ static void write_legend(FILE *out, int by_class)
 }
 
 static void write_header(FILE *out, const struct flamegraph_labels *labels, size_t height,
-			 uint64_t total, int by_class)
+			 uint64_t total, int by_class, int differential)
 {
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
@@ -310,11 +416,16 @@ static void write_header(FILE *out, const struct flamegraph_labels *labels, size
 		     "<text id=\"search\" class=\"b\" x=\"%d\" y=\"20\" text-anchor=\"end\">Search</text>\n"
 		     "<text id=\"matched\" x=\"%d\" y=\"38\" text-anchor=\"end\"></text>\n",
 		IMAGE_WIDTH - 10, IMAGE_WIDTH - 10);
-	write_legend(out, by_class);
+	if (differential)
+		write_change_legend(out);
+	else
+		write_legend(out, by_class);
 }
 
-int flamegraph_svg__write(FILE *out, const struct stack_report *report,
-			  const struct flamegraph_labels *labels, const struct frame_origins *origins)
+/* The graph of `report`, or with `before` a differential one of `report` against it. */
+static int write_graph(FILE *out, const struct stack_report *report,
+		       const struct stack_report *before, const struct flamegraph_labels *labels,
+		       const struct frame_origins *origins)
 {
 	struct node root = {.name = "all"};
 	struct layout layout;
@@ -322,20 +433,43 @@ int flamegraph_svg__write(FILE *out, const struct stack_report *report,
 	int by_class, err;
 
 	err = build_tree(&root, report);
+	if (!err && before)
+		err = add_before(&root, before);
 	if (err) {
 		free_tree(&root);
 		return err;
 	}
 	height = TOP_MARGIN + tree_depth(&root) * FRAME_HEIGHT + 10;
 	/* A report classed by -i has a series on every stack. */
-	by_class = stack_report__length(report) && stack_report__entry(report, 0)->series;
-	layout = (struct layout){out, origins, by_class,
-				 root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
-				 height - 10, root.value};
-	write_header(out, labels, height, root.value, by_class);
+	by_class = !before && stack_report__length(report) && stack_report__entry(report, 0)->series;
+	layout = (struct layout){
+		.out = out,
+		.origins = origins,
+		.by_class = by_class,
+		.differential = before != NULL,
+		.largest_change = before ? largest_change(&root) : 0,
+		.px_per_unit = root.value ? (double)(IMAGE_WIDTH - 2 * SIDE_MARGIN) / root.value : 0,
+		.height = height - 10,
+		.total = root.value,
+	};
+	write_header(out, labels, height, root.value, by_class, before != NULL);
 	if (root.value)
 		write_node(&layout, &root, 0, 0);
 	fprintf(out, "<script><![CDATA[\n%s]]></script>\n</svg>\n", script);
 	free_tree(&root);
 	return 0;
+}
+
+int flamegraph_svg__write(FILE *out, const struct stack_report *report,
+			  const struct flamegraph_labels *labels, const struct frame_origins *origins)
+{
+	return write_graph(out, report, NULL, labels, origins);
+}
+
+int flamegraph_svg__write_diff(FILE *out, const struct stack_report *before,
+			       const struct stack_report *after,
+			       const struct flamegraph_labels *labels,
+			       const struct frame_origins *origins)
+{
+	return write_graph(out, after, before, labels, origins);
 }

@@ -125,6 +125,9 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 	case CLI_OPT_PPROF:
 		settings->pprof_path = optarg;
 		return CLI_CONTINUE;
+	case CLI_OPT_DIFF:
+		settings->diff_before = optarg;
+		return CLI_CONTINUE;
 	case CLI_OPT_EBPF:
 		settings->print_ebpf = true;
 		return CLI_CONTINUE;
@@ -133,6 +136,21 @@ static enum cli_result parse_shared_option(const struct cli_spec *spec,
 	default:
 		return cli_usage_error("unknown option '%s'", argv[optind - 1]);
 	}
+}
+
+/* --diff: the AFTER file, and no option that only a trace takes (`tracing_option`). */
+static enum cli_result finish_diff(struct cli_settings *settings, int argc, char **argv,
+				   const struct cli_option *tracing_option)
+{
+	if (tracing_option)
+		return cli_usage_error("--diff compares saved reports: --%s does not apply",
+				       tracing_option->name);
+	if (optind < argc)
+		settings->diff_after = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s': --diff takes BEFORE.json [AFTER.json]",
+				       argv[optind]);
+	return CLI_CONTINUE;
 }
 
 /* The duration, then checks that the targets make one set; none is the whole host. */
@@ -206,6 +224,7 @@ void cli_print_help(const struct cli_spec *spec, FILE *out)
 	fprintf(out, "%s\n%s\n", spec->usage, spec->summary);
 	fputs("positional arguments:\n"
 	      "  duration              seconds to trace (default: until Ctrl-C or the target exits)\n"
+	      "  AFTER.json            with --diff: the report to compare BEFORE.json with\n"
 	      "\noptions:\n", out);
 	for (option = spec->options; option->name; option++)
 		print_option(option, out);
@@ -242,11 +261,40 @@ static int getopt_tables(const struct cli_spec *spec, char *short_options, size_
 	return -E2BIG;
 }
 
+/* What --diff takes beside its files: the outputs, -v and --help. */
+static bool applies_to_diff(int option)
+{
+	switch (option) {
+	case 'h':
+	case 'f':
+	case 'T':
+	case 'v':
+	case CLI_OPT_JSON:
+	case CLI_OPT_SVG:
+	case CLI_OPT_DIFF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const struct cli_option *option_of(const struct cli_spec *spec, int value)
+{
+	const struct cli_option *option;
+
+	for (option = spec->options; option->name; option++) {
+		if (option->value == value)
+			return option;
+	}
+	return NULL;
+}
+
 enum cli_result cli_parse(int argc, char **argv, const struct cli_spec *spec,
 			  cli_tool_option_fn parse_tool_option, void *tool_settings,
 			  struct cli_settings *settings)
 {
 	struct option long_options[MAX_OPTIONS + 1];
+	const struct cli_option *tracing_option = NULL;
 	enum cli_result result = CLI_CONTINUE;
 	char short_options[2 * MAX_OPTIONS + 2];
 	int option;
@@ -259,6 +307,12 @@ enum cli_result cli_parse(int argc, char **argv, const struct cli_spec *spec,
 		result = parse_tool_option(option, optarg, tool_settings);
 		if (result == CLI_NOT_MINE)
 			result = parse_shared_option(spec, settings, option, argv);
+		if (!tracing_option && !applies_to_diff(option))
+			tracing_option = option_of(spec, option);
 	}
-	return result == CLI_CONTINUE ? finish(settings, argc, argv) : result;
+	if (result != CLI_CONTINUE)
+		return result;
+	if (settings->diff_before)
+		return finish_diff(settings, argc, argv, tracing_option);
+	return finish(settings, argc, argv);
 }

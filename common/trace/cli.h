@@ -38,6 +38,8 @@ struct cli_settings {
 	uint64_t duration_s;		/* positional; 0 until Ctrl-C or exit */
 	uint64_t interval_s;		/* -i: 0 reports only at the end */
 	enum unwind_mode unwind;	/* --unwind: auto */
+	const char *diff_before;	/* --diff: compare saved reports, trace nothing */
+	const char *diff_after;		/* its second file; NULL: the first's intervals */
 };
 
 #define CLI_DEFAULT_TOP 10
@@ -54,6 +56,7 @@ enum cli_long_only_option {
 	CLI_OPT_CGROUP,
 	CLI_OPT_LINES,
 	CLI_OPT_PPROF,
+	CLI_OPT_DIFF,
 	CLI_OPT_FIRST_TOOL_OPTION,	/* tools number their own long options from here */
 };
 
@@ -94,7 +97,8 @@ typedef enum cli_result (*cli_tool_option_fn)(int option, const char *value, voi
 /*
  * Parses the whole command line by `spec`: each option first by
  * `parse_tool_option`, then as a shared one; then the duration and the target
- * checks. Returns CLI_CONTINUE, or the exit code.
+ * checks. With --diff the positional argument is the AFTER file, and only the
+ * output options apply. Returns CLI_CONTINUE, or the exit code.
  */
 enum cli_result cli_parse(int argc, char **argv, const struct cli_spec *spec,
 			  cli_tool_option_fn parse_tool_option, void *tool_settings,

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/errors.h"
+#include "trace/diff_run.h"
 #include "process/user_address_space.h"
 
 /*
@@ -453,6 +454,8 @@ int trace_run(const struct tool *tool, void *tool_state, int argc, char **argv)
 	exit_code = tool->parse(tool_state, argc, argv, &settings);
 	if (exit_code != CLI_CONTINUE)
 		return exit_code;
+	if (settings->diff_before)
+		return diff_run(tool->name, tool->saved_modes, settings);
 	exit_code = trace_run__start(&run, tool, tool_state, settings);
 	if (exit_code == TRACE_RUN_GO_ON)
 		exit_code = trace_run__trace(&run);

@@ -22,6 +22,7 @@
 #include "process/symbolizer.h"
 #include "report/json_writer.h"
 #include "trace/report_output.h"
+#include "report/saved_report.h"
 #include "report/stack_report.h"
 #include "bpf/bcc_module.h"
 #include "bpf/kernel_headers.h"
@@ -86,6 +87,8 @@ struct tool {
 	void (*print_summary)(void *tool, const struct trace_run *run);
 	/* The --json report (report_output's begin, its fields, end): 0 or -errno. */
 	int (*write_json)(void *tool, const struct trace_run *run, struct output_file *file);
+	/* The modes its JSON names, ended by {0}: what --diff reads back. */
+	const struct saved_mode *saved_modes;
 };
 
 struct trace_run {
@@ -130,7 +133,8 @@ int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *nam
 /*
  * A tool's whole run, as its man page tells it: parse the command line;
  * compile the BPF program for the target and attach; trace until the
- * duration, Ctrl-C or the target's exit; report; detach. The exit code.
+ * duration, Ctrl-C or the target's exit; report; detach. With --diff, no
+ * trace: two saved reports compared (diff_run.h). The exit code.
  */
 int trace_run(const struct tool *tool, void *tool_state, int argc, char **argv);
 

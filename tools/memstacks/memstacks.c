@@ -234,6 +234,13 @@ static enum cli_result parse(void *tool, int argc, char **argv,
 	return memstacks_settings__parse(argc, argv, own);
 }
 
+/* The modes of its JSON ("mode"), for --diff. */
+static const struct saved_mode saved_modes[] = {
+	{"unfreed", "bytes", "allocations", "unfreed allocations"},
+	{"all", "bytes", "allocations", "all allocations"},
+	{0},
+};
+
 static const struct tool memstacks_tool = {
 	.name = "memstacks",
 	.parse = parse,
@@ -248,6 +255,7 @@ static const struct tool memstacks_tool = {
 	.print_text = print_text,
 	.print_summary = print_summary,
 	.write_json = write_json,
+	.saved_modes = saved_modes,
 };
 
 int main(int argc, char **argv)

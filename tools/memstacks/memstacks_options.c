@@ -52,6 +52,10 @@ static const struct cli_option options[] = {
 					   "objects built without frame pointers; the default)"},
 	{'v', "verbose", NULL, "say, object by object, which allocator functions were attached"},
 	{CLI_OPT_EBPF, "ebpf", NULL, "print the BPF program as it will be compiled, and exit"},
+	{CLI_OPT_DIFF, "diff", "BEFORE.json",
+	 "trace nothing: compare BEFORE.json with AFTER.json (the positional\n"
+	 "argument), or one -i report's first and last interval; the\n"
+	 "stacks that grew and shrank most, with -f, --json, --svg"},
 	{0},
 };
 
@@ -60,7 +64,9 @@ static const struct cli_spec spec = {
 		 "                 [--children] [-t TID] [-a] [-i SECONDS] [-f] [-T N]\n"
 		 "                 [--lines] [-O OBJ] [--json FILE] [--svg FILE] [--pprof FILE]\n"
 		 "                 [--min-age MS] [--stack-storage-size N] [--live-blocks N]\n"
-		 "                 [--probe-at-entry] [--unwind MODE] [-v] [duration]\n",
+		 "                 [--probe-at-entry] [--unwind MODE] [-v] [duration]\n"
+		 "       memstacks --diff BEFORE.json [AFTER.json] [-f] [-T N] [--json FILE]\n"
+		 "                 [--svg FILE] [-v]\n",
 	.summary = "Show the call stacks that allocate heap memory in a running process: glibc,\n"
 		   "jemalloc, tcmalloc, mimalloc and C++'s operator new, found by their ELF symbols.\n",
 	.options = options,
@@ -96,7 +102,12 @@ static const struct cli_spec spec = {
 		"  memstacks -p 181 -O /opt/app/lib/libc.so.6\n"
 		"                                 # only the allocator in that object\n"
 		"  memstacks -c 'env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ./server'\n"
-		"                                 # a command run on jemalloc, followed through its exec\n",
+		"                                 # a command run on jemalloc, followed through its exec\n"
+		"  memstacks --diff before.json after.json\n"
+		"                                 # what grew and shrank between two runs' --json\n"
+		"  memstacks --diff run.json --svg diff.svg\n"
+		"                                 # one -i run's first and last interval compared,\n"
+		"                                 # as a differential flame graph\n",
 };
 
 static enum cli_result parse_option(int option, const char *value, void *tool_settings)

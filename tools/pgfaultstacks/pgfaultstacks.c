@@ -278,6 +278,13 @@ static enum cli_result parse(void *tool, int argc, char **argv,
 	return pgfaultstacks_settings__parse(argc, argv, own);
 }
 
+/* The modes of its JSON ("mode"), for --diff: --all-faults counts faults, not pages. */
+static const struct saved_mode saved_modes[] = {
+	{"resident", "pages", "faults", "resident pages faulted in"},
+	{"all-faults", "faults", NULL, "page faults"},
+	{0},
+};
+
 static const struct tool pgfaultstacks_tool = {
 	.name = "pgfaultstacks",
 	.parse = parse,
@@ -288,6 +295,7 @@ static const struct tool pgfaultstacks_tool = {
 	.collect = collect,
 	.print_summary = print_summary,
 	.write_json = write_json,
+	.saved_modes = saved_modes,
 };
 
 int main(int argc, char **argv)

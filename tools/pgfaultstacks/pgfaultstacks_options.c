@@ -44,6 +44,10 @@ static const struct cli_option options[] = {
 					   "objects built without frame pointers; the default)"},
 	{'v', "verbose", NULL, "say what was attached"},
 	{CLI_OPT_EBPF, "ebpf", NULL, "print the BPF program as it will be compiled, and exit"},
+	{CLI_OPT_DIFF, "diff", "BEFORE.json",
+	 "trace nothing: compare BEFORE.json with AFTER.json (the positional\n"
+	 "argument), or one -i report's first and last interval; the\n"
+	 "stacks that grew and shrank most, with -f, --json, --svg"},
 	{0},
 };
 
@@ -52,7 +56,9 @@ static const struct cli_spec spec = {
 		 "                     [--children] [-t TID] [-i SECONDS] [-f] [-T N]\n"
 		 "                     [--lines] [--all-faults] [--json FILE] [--svg FILE]\n"
 		 "                     [--pprof FILE] [--stack-storage-size N] [--max-pages N]\n"
-		 "                     [--unwind MODE] [-v] [duration]\n",
+		 "                     [--unwind MODE] [-v] [duration]\n"
+		 "       pgfaultstacks --diff BEFORE.json [AFTER.json] [-f] [-T N] [--json FILE]\n"
+		 "                     [--svg FILE] [-v]\n",
 	.summary = "Show the call stacks whose page faults made a running process's RSS grow, in pages\n"
 		   "faulted in while tracing and still resident at its end.\n",
 	.options = options,
@@ -82,7 +88,12 @@ static const struct cli_spec spec = {
 		"                                 # a flame graph of 30 seconds' resident pages\n"
 		"  pgfaultstacks -p 181 --pprof pages.pb.gz 30\n"
 		"                                 # a pprof profile of 30 seconds' resident pages,\n"
-		"                                 # for go tool pprof\n",
+		"                                 # for go tool pprof\n"
+		"  pgfaultstacks --diff before.json after.json\n"
+		"                                 # what grew and shrank between two runs' --json\n"
+		"  pgfaultstacks --diff run.json --svg diff.svg\n"
+		"                                 # one -i run's first and last interval compared,\n"
+		"                                 # as a differential flame graph\n",
 };
 
 static enum cli_result parse_option(int option, const char *value, void *tool_settings)
