@@ -57,6 +57,8 @@ class Rpm(unittest.TestCase):
                          "/usr/share/doc/memstacks/README.md",
                          "/usr/share/doc/memstacks/examples/memstacks_example.txt",
                          "/usr/share/doc/memstacks/examples/pgfaultstacks_example.txt",
+                         "/usr/share/doc/memstacks/examples/memstacks_unfreed.svg",
+                         "/usr/share/doc/memstacks/examples/memstacks_diff.svg",
                          "/usr/share/doc/memstacks/examples/forwarder.c",
                          "/usr/share/doc/memstacks/examples/load_driver.c"):
             with self.subTest(file=expected):
@@ -67,7 +69,7 @@ class Rpm(unittest.TestCase):
             self.assertRegex(path, r"^/usr/(sbin|share/man/man8|share/doc/memstacks|lib/\.build-id)(/|$)")
         # Requirements by package, beside the libraries rpmbuild found the binaries linked to.
         for requirement in ("bcc", "kernel-devel", "elfutils-libelf", "elfutils-libs", "capstone",
-                            "protobuf-c", "zlib"):
+                            "protobuf-c", "zlib", "json-c"):
             self.assertIn(requirement, requires)
         self.assertTrue(any(re.match(r"libbcc\.so\.0\(\)\(64bit\)", r) for r in requires), requires)
         # No install script edits the system: no /lib/modules links, no services.
