@@ -6,6 +6,7 @@ build IDs; with -i, a profile per interval, each with that interval's
 figures; bad paths fail in one line before anything is attached.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -13,12 +14,15 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import ground_truth  # noqa: E402
 import page_truth  # noqa: E402
-from harness import (ToolTestCase, WaitingTarget, run_command, target_path,  # noqa: E402
+from harness import (ToolTestCase, WaitingTarget, read_line, run_command,  # noqa: E402
+                     target_path,
                      trace_waiting_target)
+from redis_server import free_port  # noqa: E402
 from test_frame_sites import FILE, build_id, marker_lines, truth  # noqa: E402
 from test_intervals import SITES as INTERVAL_SITES, by_site, trace_three_behaviours  # noqa: E402
 
@@ -157,6 +161,37 @@ class Memstacks(InDirectory):
         self.assertEqual(len(stacks), len(run.json["stacks"]))
         comm = run.json["comm"]
         self.assertEqual(labels, [{"comm": comm, "pid": str(run.json["pid"])}] * len(stacks))
+
+    def test_web_ui_serves_the_sites(self):
+        """`go tool pprof -http`, as a user opens it: its top table holds every site's
+        exact bytes, and its flame graph page names them. (Its graph page needs
+        graphviz, which is not ours to install.)"""
+        self.trace()
+        port = free_port()
+        # -nodefraction=0: the default hides nodes under 0.5% (leak_pvalloc's 100 bytes).
+        server = subprocess.Popen(["go", "tool", "pprof", "-symbolize=none", "-no_browser",
+                                   "-nodefraction=0",
+                                   f"-http=127.0.0.1:{port}", self.profile],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            # pprof prints this line once it listens.
+            line = read_line(server.stdout, "pprof's Serving line", 120)
+            self.assertEqual(line.strip(), f"Serving web UI on http://127.0.0.1:{port}")
+            base = f"http://127.0.0.1:{port}/ui"
+            with urllib.request.urlopen(f"{base}/top?si=inuse_space", timeout=60) as page:
+                top_page = page.read().decode()
+            with urllib.request.urlopen(f"{base}/flamegraph?si=inuse_space", timeout=60) as page:
+                flame_page = page.read().decode()
+        finally:
+            server.kill()
+            server.wait()
+        table = json.loads(re.search(r"makeTopTable\(\s*\d+\s*,\s*(\[.*\])\);", top_page).group(1))
+        cumulative = {row["Name"]: row["Cum"] for row in table}
+        expected = sums_by_site(ground_truth.UNFREED)
+        self.assertEqual({site: cumulative.get(site) for site in expected},
+                         {site: figures[0] for site, figures in expected.items()})
+        for site in expected:
+            self.assertIn(f'"{site}"', flame_page)
 
     def test_mappings_carry_build_ids(self):
         run = self.trace()
