@@ -127,11 +127,51 @@ static int add_mapping(const struct map_entry *entry, void *context)
 	return 0;
 }
 
-/* The maps now: where the names of addresses no symbol covers come from. */
+static bool overlaps(const struct mapping *a, const struct mapping *b)
+{
+	return a->start < b->end && b->start < a->end;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct mapping *left = a, *right = b;
+
+	return (left->start > right->start) - (left->start < right->start);
+}
+
+/*
+ * The maps now, over what was read before: where the names of addresses no
+ * symbol covers come from. A mapping gone since (a library unloaded, or a
+ * process torn down by the Ctrl-C that ended the trace, whose maps empty as
+ * it exits) still names the frames it held, unless something new took its
+ * place.
+ */
 static void read_mappings(struct symbolizer *symbolizer)
 {
-	free_mappings(symbolizer);
+	struct mapping *before = symbolizer->mappings;
+	size_t before_count = symbolizer->mapping_count, now_count, i, j;
+
+	symbolizer->mappings = NULL;
+	symbolizer->mapping_count = symbolizer->mapping_capacity = 0;
 	proc_maps__foreach(symbolizer->pid, add_mapping, symbolizer);
+	now_count = symbolizer->mapping_count;
+	for (i = 0; i < before_count; i++) {
+		struct mapping *kept = &before[i];
+
+		for (j = 0; j < now_count && !overlaps(kept, &symbolizer->mappings[j]); j++)
+			;
+		if (j == now_count &&
+		    !growable_array__reserve(&symbolizer->mappings, &symbolizer->mapping_capacity,
+					     symbolizer->mapping_count, sizeof(*symbolizer->mappings))) {
+			symbolizer->mappings[symbolizer->mapping_count++] = *kept;
+			continue;
+		}
+		free(kept->path);
+		free(kept->open_path);
+	}
+	free(before);
+	qsort(symbolizer->mappings, symbolizer->mapping_count, sizeof(*symbolizer->mappings),
+	      by_start);
 }
 
 /* A process that has exited (a zombie's maps are empty) has no maps to read again. */
