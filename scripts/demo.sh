@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Quick start demo: installs what is missing, builds, starts the bundled
 # forwarder, and traces it with memstacks and pgfaultstacks while the load
-# driver runs, writing flame graphs (SVG), reports, JSON and folded stacks to
+# driver runs, writing flame graphs (SVG, one differential), reports, JSON,
+# pprof profiles and folded stacks to
 # demo-output/ (or $DEMO_DIR). Run as root. It installs and builds only what
 # the tools need: the tests' packages and targets come with scripts/test.sh.
 set -euo pipefail
@@ -41,7 +42,8 @@ trace() {
 }
 
 echo "== memstacks: unfreed allocations of the forwarder under load"
-trace memstacks memstacks_unfreed -T 3 --svg "$out/memstacks_unfreed.svg"
+trace memstacks memstacks_unfreed -T 3 --svg "$out/memstacks_unfreed.svg" \
+  --pprof "$out/memstacks_unfreed.pb.gz"
 cat "$out/memstacks_unfreed.txt"
 echo "== memstacks -f: the same as folded stacks for a flame graph"
 trace memstacks memstacks_unfreed_folded -f
@@ -52,13 +54,16 @@ mv "$out/memstacks_all.txt" "$out/memstacks_all.folded"
 echo "== memstacks -i: unfreed bytes every second under a steady load, and the leak suspects"
 driver_load="16000 2000" trace memstacks memstacks_intervals -i 1 -T 3
 cat "$out/memstacks_intervals.txt"
+echo "== memstacks --diff: that run's first interval against its last (nothing traced)"
+"$build/memstacks" --diff "$out/memstacks_intervals.json" -T 2 --svg "$out/memstacks_diff.svg"
 echo "== pgfaultstacks: resident pages the forwarder faulted in under load"
-trace pgfaultstacks pgfaultstacks -T 3 --svg "$out/pgfaultstacks.svg"
+trace pgfaultstacks pgfaultstacks -T 3 --svg "$out/pgfaultstacks.svg" \
+  --pprof "$out/pgfaultstacks.pb.gz"
 cat "$out/pgfaultstacks.txt"
 echo "== pgfaultstacks -f: the same as folded stacks for a flame graph"
 trace pgfaultstacks pgfaultstacks_folded -f
 mv "$out/pgfaultstacks_folded.txt" "$out/pgfaultstacks.folded"
 echo
 echo "demo: flame graphs (open the .svg files in a browser), reports, JSON and folded"
-echo "stacks are in $out/"
-ls "$out"/*.svg
+echo "stacks are in $out/, and pprof profiles (go tool pprof -http=:8080 FILE.pb.gz)"
+ls "$out"/*.svg "$out"/*.pb.gz
