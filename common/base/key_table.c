@@ -114,6 +114,11 @@ long key_table__string(struct key_table *table, const char *key)
 	return key_table__number(table, key, strlen(key), NULL);
 }
 
+long key_table__find(const struct key_table *table, const char *key)
+{
+	return *slot_of(table, key, strlen(key));
+}
+
 size_t key_table__count(const struct key_table *table)
 {
 	return table->count;

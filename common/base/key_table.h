@@ -1,7 +1,8 @@
 /*
  * Keys (byte strings) numbered in the order they are first added: the
  * string table of a pprof profile, and its functions, locations and
- * mappings, which are numbered by what identifies them.
+ * mappings, which are numbered by what identifies them; the frame names and
+ * object files a symbolizer meets, whose facts are kept by number.
  */
 #ifndef KEY_TABLE_H
 #define KEY_TABLE_H
@@ -24,6 +25,9 @@ long key_table__number(struct key_table *table, const void *key, size_t length, 
 
 /* The same for a C string. */
 long key_table__string(struct key_table *table, const char *key);
+
+/* The number of C string `key`, or -1 when it was never added. */
+long key_table__find(const struct key_table *table, const char *key);
 
 size_t key_table__count(const struct key_table *table);
 

@@ -5,36 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing, FNV-1a: a report has thousands of names, not millions. */
+#include "base/growable_array.h"
+#include "base/key_table.h"
+
+/* What is known of one name: kept by the name's number in `names`. */
 struct entry {
-	char *name;
 	enum frame_origin origin;
 	struct frame_site *site;	/* its strings owned with it; NULL until set */
 };
 
 struct frame_origins {
+	struct key_table *names;	/* a report has thousands of names, not millions */
 	struct entry *entries;
-	size_t capacity;	/* a power of two */
-	size_t count;
+	size_t capacity;
 };
-
-static uint64_t hash_name(const char *name)
-{
-	uint64_t hash = 14695981039346656037ULL;
-
-	for (; *name; name++)
-		hash = (hash ^ (unsigned char)*name) * 1099511628211ULL;
-	return hash;
-}
-
-static struct entry *slot(struct entry *entries, size_t capacity, const char *name)
-{
-	size_t i = hash_name(name) & (capacity - 1);
-
-	while (entries[i].name && strcmp(entries[i].name, name))
-		i = (i + 1) & (capacity - 1);
-	return &entries[i];
-}
 
 struct frame_origins *frame_origins__new(void)
 {
@@ -42,9 +26,8 @@ struct frame_origins *frame_origins__new(void)
 
 	if (!origins)
 		return NULL;
-	origins->capacity = 1024;
-	origins->entries = calloc(origins->capacity, sizeof(*origins->entries));
-	if (!origins->entries) {
+	origins->names = key_table__new();
+	if (!origins->names) {
 		free(origins);
 		return NULL;
 	}
@@ -57,47 +40,34 @@ void frame_origins__free(struct frame_origins *origins)
 
 	if (!origins)
 		return;
-	for (i = 0; i < origins->capacity; i++) {
-		free(origins->entries[i].name);
+	for (i = 0; i < key_table__count(origins->names); i++)
 		free(origins->entries[i].site);
-	}
+	key_table__free(origins->names);
 	free(origins->entries);
 	free(origins);
-}
-
-/* Doubles the table once it is half full, so that probing stays short. */
-static int grow(struct frame_origins *origins)
-{
-	size_t capacity = origins->capacity * 2, i;
-	struct entry *entries = calloc(capacity, sizeof(*entries));
-
-	if (!entries)
-		return -ENOMEM;
-	for (i = 0; i < origins->capacity; i++) {
-		if (origins->entries[i].name)
-			*slot(entries, capacity, origins->entries[i].name) = origins->entries[i];
-	}
-	free(origins->entries);
-	origins->entries = entries;
-	origins->capacity = capacity;
-	return 0;
 }
 
 /* The entry of `name`, added (of unknown origin) when new; NULL when out of memory. */
 static struct entry *entry_of(struct frame_origins *origins, const char *name)
 {
-	struct entry *entry;
+	size_t had = origins->capacity;
+	long number;
 
-	if (origins->count * 2 >= origins->capacity && grow(origins))
+	/* Room first, so that a name numbered always has its entry. */
+	if (growable_array__reserve(&origins->entries, &origins->capacity,
+				    key_table__count(origins->names), sizeof(*origins->entries)))
 		return NULL;
-	entry = slot(origins->entries, origins->capacity, name);
-	if (!entry->name) {
-		entry->name = strdup(name);
-		if (!entry->name)
-			return NULL;
-		origins->count++;
-	}
-	return entry;
+	memset(&origins->entries[had], 0, (origins->capacity - had) * sizeof(*origins->entries));
+	number = key_table__string(origins->names, name);
+	return number < 0 ? NULL : &origins->entries[number];
+}
+
+/* The entry of `name`, or NULL when it was never named. */
+static const struct entry *found_entry(const struct frame_origins *origins, const char *name)
+{
+	long number = origins ? key_table__find(origins->names, name) : -1;
+
+	return number < 0 ? NULL : &origins->entries[number];
 }
 
 int frame_origins__set(struct frame_origins *origins, const char *name, enum frame_origin origin)
@@ -173,16 +143,16 @@ int frame_origins__set_site(struct frame_origins *origins, const char *name,
 const struct frame_site *frame_origins__site(const struct frame_origins *origins,
 					     const char *name)
 {
-	if (!origins)
-		return NULL;
-	return slot(origins->entries, origins->capacity, name)->site;
+	const struct entry *entry = found_entry(origins, name);
+
+	return entry ? entry->site : NULL;
 }
 
 enum frame_origin frame_origins__get(const struct frame_origins *origins, const char *name)
 {
-	if (!origins)
-		return ORIGIN_UNKNOWN;
-	return slot(origins->entries, origins->capacity, name)->origin;
+	const struct entry *entry = found_entry(origins, name);
+
+	return entry ? entry->origin : ORIGIN_UNKNOWN;
 }
 
 const char *frame_origin_name(enum frame_origin origin)

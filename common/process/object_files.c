@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "base/errors.h"
+#include "base/growable_array.h"
+#include "base/key_table.h"
 
 struct object_file {
 	char *name;		/* as the maps print it */
@@ -20,11 +22,10 @@ struct object_file {
 	bool has_dwarf;
 };
 
-/* Open addressing by name: a host-wide trace meets hundreds of objects. */
 struct object_files {
-	struct object_file **slots;
-	size_t capacity;	/* a power of two */
-	size_t count;
+	struct key_table *names;	/* a host-wide trace meets hundreds of objects */
+	struct object_file **objects;	/* by name's number */
+	size_t capacity;
 	bool verbose;
 };
 
@@ -45,9 +46,8 @@ struct object_files *object_files__new(bool verbose)
 
 	if (!files)
 		return NULL;
-	files->capacity = 64;
-	files->slots = calloc(files->capacity, sizeof(*files->slots));
-	if (!files->slots) {
+	files->names = key_table__new();
+	if (!files->names) {
 		free(files);
 		return NULL;
 	}
@@ -71,45 +71,11 @@ void object_files__free(struct object_files *files)
 
 	if (!files)
 		return;
-	for (i = 0; i < files->capacity; i++)
-		object_file__free(files->slots[i]);
-	free(files->slots);
+	for (i = 0; i < key_table__count(files->names); i++)
+		object_file__free(files->objects[i]);
+	key_table__free(files->names);
+	free(files->objects);
 	free(files);
-}
-
-static uint64_t hash_name(const char *name)
-{
-	uint64_t hash = 14695981039346656037ULL;
-
-	for (; *name; name++)
-		hash = (hash ^ (unsigned char)*name) * 1099511628211ULL;
-	return hash;
-}
-
-static struct object_file **slot(struct object_file **slots, size_t capacity, const char *name)
-{
-	size_t i = hash_name(name) & (capacity - 1);
-
-	while (slots[i] && strcmp(slots[i]->name, name))
-		i = (i + 1) & (capacity - 1);
-	return &slots[i];
-}
-
-static int grow(struct object_files *files)
-{
-	size_t capacity = files->capacity * 2, i;
-	struct object_file **slots = calloc(capacity, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < files->capacity; i++) {
-		if (files->slots[i])
-			*slot(slots, capacity, files->slots[i]->name) = files->slots[i];
-	}
-	free(files->slots);
-	files->slots = slots;
-	files->capacity = capacity;
-	return 0;
 }
 
 static void read_build_id(struct object_file *object)
@@ -195,20 +161,22 @@ static struct object_file *open_object(const char *name, const char *path, bool 
 struct object_file *object_files__get(struct object_files *files, const char *name,
 				      const char *path)
 {
-	struct object_file **place;
+	struct object_file *object;
+	int added;
+	long number;
 
-	if (!files)
+	/* Room first, so that a name numbered always has its place. */
+	if (!files || growable_array__reserve(&files->objects, &files->capacity,
+					      key_table__count(files->names),
+					      sizeof(*files->objects)))
 		return NULL;
-	if (files->count * 2 >= files->capacity && grow(files))
+	number = key_table__number(files->names, name, strlen(name), &added);
+	if (number < 0)
 		return NULL;
-	place = slot(files->slots, files->capacity, name);
-	if (!*place) {
-		*place = open_object(name, path, files->verbose);
-		if (!*place)
-			return NULL;
-		files->count++;
-	}
-	return (*place)->module ? *place : NULL;
+	if (added)
+		files->objects[number] = open_object(name, path, files->verbose);
+	object = files->objects[number];
+	return object && object->module ? object : NULL;
 }
 
 const char *object_file__build_id(const struct object_file *object)
