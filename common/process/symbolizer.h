@@ -67,7 +67,11 @@ struct symbolizer *symbolizer__new(pid_t pid, const struct frame_naming *naming)
 /* Free it only after every uprobe is detached (see symbolizer.c). Accepts NULL. */
 void symbolizer__free(struct symbolizer *symbolizer);
 
-/* Re-reads the target's maps, for libraries mapped since creation; keeps them once it has exited. */
+/*
+ * Re-reads the target's maps, for libraries mapped since creation, laid over
+ * those read before: a mapping gone since still names its frames (a process
+ * exiting, a library unloaded) unless something new took its place.
+ */
 void symbolizer__refresh(struct symbolizer *symbolizer);
 
 /*

@@ -294,23 +294,14 @@ void stack_diff__write_text(const struct stack_diff *diff, FILE *out, size_t top
 	write_list(diff, out, top, counts.shrank, "shrank", true, show_comm);
 }
 
-/* Between frames, so escaped inside names, as in stack_report's folded stacks. */
-#define FOLDED_SEPARATOR ";"
-
 void stack_diff__write_folded(const struct stack_diff *diff, FILE *out)
 {
-	const struct stack_change *change;
-	size_t i, f;
+	size_t i;
 
 	for (i = 0; i < diff->length; i++) {
-		change = &diff->changes[i];
-		if (change->comm)
-			untrusted_text__write(out, change->comm, FOLDED_SEPARATOR);
-		for (f = 0; f < change->depth; f++) {
-			if (change->comm || f)
-				fputs(FOLDED_SEPARATOR, out);
-			untrusted_text__write(out, change->frames[f], FOLDED_SEPARATOR);
-		}
+		const struct stack_change *change = &diff->changes[i];
+
+		folded_stack__write(out, change->comm, change->frames, change->depth);
 		fprintf(out, " %llu %llu\n", (unsigned long long)change->before,
 			(unsigned long long)change->after);
 	}

@@ -401,22 +401,29 @@ void stack_report__write_brief(const struct stack_report *report, FILE *out, siz
  */
 #define FOLDED_SEPARATOR ";"
 
+void folded_stack__write(FILE *out, const char *comm, const char *const *frames, size_t depth)
+{
+	size_t f;
+
+	if (comm)
+		untrusted_text__write(out, comm, FOLDED_SEPARATOR);
+	for (f = 0; f < depth; f++) {
+		if (comm || f)
+			fputs(FOLDED_SEPARATOR, out);
+		untrusted_text__write(out, frames[f], FOLDED_SEPARATOR);
+	}
+}
+
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm)
 {
-	size_t i, f;
+	size_t i;
 
 	for (i = 0; i < report->length; i++) {
 		const struct stack_entry *entry = &report->entries[i];
-		const char *root = entry->owner ? entry->owner->comm : comm;
 
 		/* Only the comm, not the pid: flame graphs merge a program's processes. */
-		if (root)
-			untrusted_text__write(out, root, FOLDED_SEPARATOR);
-		for (f = 0; f < entry->depth; f++) {
-			if (root || f)
-				fputs(FOLDED_SEPARATOR, out);
-			untrusted_text__write(out, entry->frames[f], FOLDED_SEPARATOR);
-		}
+		folded_stack__write(out, entry->owner ? entry->owner->comm : comm,
+				    (const char *const *)entry->frames, entry->depth);
 		fprintf(out, " %llu\n", (unsigned long long)entry->value);
 	}
 }

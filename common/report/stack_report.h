@@ -127,6 +127,12 @@ void stack_report__write_brief(const struct stack_report *report, FILE *out, siz
 void stack_report__write_folded(const struct stack_report *report, FILE *out, const char *comm);
 
 /*
+ * One folded stack's "comm;root;...;leaf", without its value(s), as
+ * stack_report__write_folded writes it: for other folded files (--diff's).
+ */
+void folded_stack__write(FILE *out, const char *comm, const char *const *frames, size_t depth);
+
+/*
  * "stacks":[{["pid":N,"comm":"…",]"frames":[...],"sites":[...],"<unit>":N,
  * "<count_name>":N[,"class":…,"series":[…]]}, ...], pid and comm for an
  * owned stack. "sites" has, frame by frame, where `origins` places its code

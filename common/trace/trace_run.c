@@ -248,11 +248,12 @@ int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *nam
 {
 	struct traced_process *process;
 
+	/* One store of origins and sites for every process: the outputs look names up there. */
 	*naming = (struct stack_naming){
-		.exec_generation = image_follower__exec_generation(run->program, pid)};
+		.exec_generation = image_follower__exec_generation(run->program, pid),
+		.origins = run->naming.origins};
 	if (traced_set__is_one_process(&run->set)) {
 		naming->symbolizer = run->symbolizer;
-		naming->origins = run->naming.origins;
 		naming->exited = run->target.exited;
 		return 0;
 	}
@@ -260,7 +261,6 @@ int trace_run__naming(struct trace_run *run, pid_t pid, struct stack_naming *nam
 	if (!process)
 		return -ENOMEM;
 	naming->symbolizer = process->symbolizer;
-	naming->origins = run->naming.origins;
 	naming->owner = &process->owner;
 	naming->exited = traced_process__exited(process);
 	return 0;
